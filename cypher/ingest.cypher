@@ -1,0 +1,116 @@
+// Writes of one session. They run in one transaction, in this order, so a
+// failed session leaves nothing half-written.
+
+// name: ingested_sessions
+// Sessions of a conversation already ingested by the given extractor checkpoint.
+MATCH (s:Session {space: $space, conversation_id: $conversation_id})
+WHERE s.checkpoint = $checkpoint
+RETURN s.name AS name
+
+// name: existing_arguments
+UNWIND $ids AS id
+MATCH (a:Argument {space: $space, id: id})
+RETURN a.id AS id
+
+// name: merge_session
+MERGE (space:Space {id: $space})
+  ON CREATE SET space.space = $space, space.created_at = datetime(), space.revision = 0
+MERGE (c:Conversation {space: $space, id: $conversation_id})
+  ON CREATE SET c.speakers = $speakers
+MERGE (s:Session {space: $space, id: $session.id})
+SET s.name = $session.name,
+    s.conversation_id = $conversation_id,
+    s.index = $session.index,
+    s.started_at = $session.started_at,
+    s.speakers = $session.speakers,
+    s.checkpoint = null
+MERGE (c)-[:HAS_SESSION]->(s)
+WITH s
+OPTIONAL MATCH (previous:Session {space: $space, conversation_id: $conversation_id, index: $session.index - 1})
+OPTIONAL MATCH (following:Session {space: $space, conversation_id: $conversation_id, index: $session.index + 1})
+FOREACH (p IN CASE WHEN previous IS NULL THEN [] ELSE [previous] END | MERGE (p)-[:NEXT]->(s))
+FOREACH (f IN CASE WHEN following IS NULL THEN [] ELSE [following] END | MERGE (s)-[:NEXT]->(f))
+
+// name: delete_session_edus
+// Earlier EDUs of the session go first, so a re-extraction replaces them.
+MATCH (:Session {space: $space, id: $session_id})-[:HAS_EDU]->(e:EDU)
+OPTIONAL MATCH (e)-[:HAS_ARGUMENT]->(a:Argument)
+WITH e, collect(DISTINCT a.id) AS argument_ids
+DETACH DELETE e
+WITH argument_ids
+UNWIND argument_ids AS argument_id
+RETURN collect(DISTINCT argument_id) AS argument_ids
+
+// name: merge_turns
+MATCH (s:Session {space: $space, id: $session_id})
+UNWIND $turns AS turn
+MERGE (t:Turn {space: $space, id: turn.id})
+SET t.turn_id = turn.turn_id,
+    t.session_id = $session_id,
+    t.speaker = turn.speaker,
+    t.text = turn.text,
+    t.image_caption = turn.image_caption,
+    t.position = turn.position,
+    t.timestamp = turn.timestamp
+MERGE (s)-[:HAS_TURN]->(t)
+
+// name: merge_arguments
+UNWIND $arguments AS argument
+MERGE (a:Argument {space: $space, id: argument.id})
+  ON CREATE SET a.name = argument.name,
+                a.normalized = argument.normalized,
+                a.kind = argument.kind,
+                a.embedding = argument.embedding
+
+// name: create_edus
+MATCH (s:Session {space: $space, id: $session_id})
+UNWIND $edus AS edu
+CREATE (e:EDU {space: $space, id: edu.id})
+SET e.text = edu.text,
+    e.embedding = edu.embedding,
+    e.session_id = $session_id,
+    e.conversation_id = $conversation_id,
+    e.position = edu.position,
+    e.speakers = edu.speakers,
+    e.time_text = edu.time_text,
+    e.occurred_at = edu.occurred_at,
+    e.source_turn_ids = edu.source_turn_ids
+CREATE (s)-[:HAS_EDU]->(e)
+WITH e, edu
+CALL (e, edu) {
+  UNWIND edu.turn_keys AS turn_key
+  MATCH (t:Turn {space: $space, id: turn_key})
+  MERGE (e)-[:FROM_TURN]->(t)
+}
+CALL (e, edu) {
+  UNWIND edu.arguments AS argument
+  MATCH (a:Argument {space: $space, id: argument.id})
+  MERGE (e)-[r:HAS_ARGUMENT]->(a)
+  SET r.role = argument.role
+}
+
+// name: delete_orphan_arguments
+// Arguments left without EDUs by a re-extraction.
+UNWIND $argument_ids AS argument_id
+MATCH (a:Argument {space: $space, id: argument_id})
+WHERE NOT (a)<-[:HAS_ARGUMENT]-(:EDU)
+DETACH DELETE a
+
+// name: link_similar_arguments
+// Joins each given argument to near-synonyms of the same space. The vector
+// index is shared by all spaces, so it is over-fetched and then filtered.
+UNWIND $argument_ids AS argument_id
+MATCH (a:Argument {space: $space, id: argument_id})
+WHERE a.kind <> 'time'
+CALL db.index.vector.queryNodes('argument_embedding', $fetch, a.embedding) YIELD node, score
+WITH a, node, score
+WHERE node.space = $space AND node <> a AND node.kind <> 'time' AND score >= $threshold
+MERGE (a)-[r:SIMILAR_TO]->(node)
+SET r.score = score
+
+// name: mark_session_ingested
+MATCH (s:Session {space: $space, id: $session_id})
+SET s.checkpoint = $checkpoint, s.ingested_at = datetime()
+WITH s
+MATCH (space:Space {id: $space})
+SET space.revision = space.revision + 1, space.updated_at = datetime()

@@ -1,0 +1,44 @@
+// Statistics and deletion of a memory space. Nothing here reads or deletes
+// outside the given $space.
+
+// name: stats
+CALL (){ MATCH (n:Conversation {space: $space}) RETURN count(n) AS conversations }
+CALL (){ MATCH (n:Session {space: $space}) RETURN count(n) AS sessions }
+CALL (){ MATCH (n:Turn {space: $space}) RETURN count(n) AS turns }
+CALL (){ MATCH (n:EDU {space: $space}) RETURN count(n) AS edus }
+CALL (){ MATCH (n:Argument {space: $space}) RETURN count(n) AS arguments }
+CALL (){ MATCH (:Argument {space: $space})-[r:SIMILAR_TO]->() RETURN count(r) AS similar_links }
+RETURN conversations, sessions, turns, edus, arguments, similar_links
+
+// name: list_spaces
+MATCH (space:Space)
+RETURN space.id AS space ORDER BY space
+
+// name: delete_space_batch
+// Deletes up to $batch_size nodes of the space; the caller repeats until none remain.
+MATCH (n {space: $space})
+WITH n LIMIT $batch_size
+DETACH DELETE n
+RETURN count(*) AS deleted
+
+// name: delete_session
+// One session of a conversation, with its turns and EDUs, and the arguments
+// that no EDU uses afterwards.
+MATCH (s:Session {space: $space, conversation_id: $conversation_id, name: $session_name})
+OPTIONAL MATCH (s)-[:HAS_EDU]->(e:EDU)
+OPTIONAL MATCH (e)-[:HAS_ARGUMENT]->(a:Argument)
+WITH s, collect(DISTINCT e) AS edus, collect(DISTINCT a) AS arguments
+OPTIONAL MATCH (s)-[:HAS_TURN]->(t:Turn)
+WITH s, edus, arguments, collect(t) AS turns
+FOREACH (e IN edus | DETACH DELETE e)
+FOREACH (t IN turns | DETACH DELETE t)
+DETACH DELETE s
+WITH arguments
+UNWIND arguments AS a
+WITH a WHERE NOT (a)<-[:HAS_ARGUMENT]-(:EDU)
+DETACH DELETE a
+RETURN count(a) AS orphans
+
+// name: bump_revision
+MATCH (space:Space {id: $space})
+SET space.revision = space.revision + 1, space.updated_at = datetime()

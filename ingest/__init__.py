@@ -1,0 +1,1 @@
+"""Ingest pipeline: readers for conversation formats, EDU extractors, checkpointed writes."""

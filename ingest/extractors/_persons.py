@@ -1,0 +1,224 @@
+"""Replace first- and second-person pronouns by the names of speaker and listener.
+
+"I", "me", "myself" become the speaker's name and "my", "mine" the possessive
+("Caroline's"). "You", "yourself" become the listener's name and "your", "yours" the
+listener's possessive. A finite verb whose subject was replaced is put in the third
+person singular ("I'm" → "Caroline is", "you've" → "Melanie has", "I love" →
+"Caroline loves").
+
+"We" and "us" always include the speaker, but whether the others are the listener,
+the speaker's family or people in general cannot be told from one sentence. They
+become "<speaker> and others", or "<speaker> and <listener>" when the verb is one of
+talking or meeting ("since we last talked") or "both"/"two" follows ("we both").
+"Our" and "ours" become the speaker's possessive, because "our kids" and "our
+city" read correctly as "Melanie's kids" and "Melanie's city".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from spacy.tokens import Token
+
+SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"})
+OBJECT_DEPS = frozenset({"dobj", "dative", "pobj", "iobj", "attr", "oprd"})
+
+_SPEAKER_NAME = frozenset({"i", "me", "myself"})
+_SPEAKER_POSSESSIVE = frozenset({"my", "mine", "our", "ours"})
+_SPEAKER_GROUP = frozenset({"we", "us"})
+_LISTENER_NAME = frozenset({"you", "yourself", "yourselves", "u"})
+_LISTENER_POSSESSIVE = frozenset({"your", "yours"})
+
+# Verbs after which "we" means the two people in the conversation.
+_MUTUAL_VERBS = frozenset({"talk", "speak", "chat", "catch", "hang", "meet"})
+
+_THIRD_PERSON = {
+    "am": "is",
+    "'m": "is",
+    "are": "is",
+    "'re": "is",
+    "were": "was",
+    "have": "has",
+    "'ve": "has",
+    "do": "does",
+    "'ll": "will",
+}
+_CONTRACTED_VERBS = frozenset({"'m", "'re", "'ve", "'d", "'ll"})
+
+
+@dataclass(frozen=True)
+class Participants:
+    """Names that first- and second-person pronouns of one turn refer to."""
+
+    speaker: str
+    listener: str | None
+
+
+@dataclass(frozen=True)
+class PersonReference:
+    """A pronoun that was replaced by a participant's name."""
+
+    token_index: int
+    name: str
+    role: str
+
+
+@dataclass
+class PersonRewrite:
+    """Replacement texts by token index, and the participants the pronouns named."""
+
+    replacements: dict[int, str] = field(default_factory=dict)
+    references: list[PersonReference] = field(default_factory=list)
+
+
+def possessive(name: str) -> str:
+    """Return the English possessive of ``name``: 'Caroline's', 'James''."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def _key(token: Token) -> str:
+    return token.lower_.replace("\u2019", "'")
+
+
+def _is_pronoun(token: Token) -> bool:
+    # "US" the country is a proper noun, while "i" typed in lower case is still a pronoun.
+    return token.pos_ == "PRON" or token.tag_ in ("PRP", "PRP$")
+
+
+def _role(token: Token) -> str:
+    if token.dep_ in SUBJECT_DEPS:
+        return "agent"
+    if token.dep_ in OBJECT_DEPS:
+        return "patient"
+    return "mention"
+
+
+def _group_name(token: Token, participants: Participants) -> str:
+    if participants.listener is not None:
+        verb = token.head
+        following = token.nbor(1).lower_ if token.i + 1 < len(token.doc) else ""
+        if verb.lemma_.lower() in _MUTUAL_VERBS or following in ("both", "two"):
+            return f"{participants.speaker} and {participants.listener}"
+    return f"{participants.speaker} and others"
+
+
+def _replacement(token: Token, participants: Participants) -> tuple[str, str] | None:
+    """Return the replacement text and the participant it names, or None to keep the token."""
+    key = _key(token)
+    speaker, listener = participants.speaker, participants.listener
+    if key in _SPEAKER_NAME:
+        return speaker, speaker
+    if key in _SPEAKER_POSSESSIVE:
+        return possessive(speaker), speaker
+    if key in _SPEAKER_GROUP and token.text != "US":
+        return _group_name(token, participants), speaker
+    if key == "ourselves":
+        return "themselves", speaker
+    if listener is None:
+        return None
+    if key in _LISTENER_NAME:
+        return listener, listener
+    if key in _LISTENER_POSSESSIVE:
+        return possessive(listener), listener
+    return None
+
+
+def subject_of(verb: Token) -> Token | None:
+    """Return the subject of ``verb``, looking through auxiliaries and coordinated verbs."""
+    current = verb.head if verb.dep_ in ("aux", "auxpass") else verb
+    for _ in range(4):
+        for child in current.children:
+            if child.dep_ in SUBJECT_DEPS:
+                return child
+        if current.dep_ != "conj" or current.head is current:
+            return None
+        current = current.head
+    return None
+
+
+def third_person_singular(verb: Token) -> str:
+    """Return ``verb`` in the third person singular present, or past for 'were'."""
+    key = _key(verb)
+    if key == "'d":
+        form = "would" if verb.tag_ == "MD" else "had"
+    elif key in _THIRD_PERSON:
+        form = _THIRD_PERSON[key]
+    else:
+        form = _add_s(verb.text)
+    if verb.text[:1].isupper():
+        form = form[:1].upper() + form[1:]
+    return form
+
+
+def _add_s(word: str) -> str:
+    lowered = word.lower()
+    if lowered.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return word + "es"
+    if len(lowered) > 1 and lowered.endswith("y") and lowered[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def _needs_agreement(token: Token) -> bool:
+    key = _key(token)
+    return token.tag_ == "VBP" or key in _CONTRACTED_VERBS or key == "were"
+
+
+def rewrite_persons(tokens: Iterable[Token], participants: Participants) -> PersonRewrite:
+    """Compute the replacements for the first- and second-person pronouns of ``tokens``."""
+    rewrite = PersonRewrite()
+    singular_subjects: set[int] = set()
+    token_list = list(tokens)
+
+    for token in token_list:
+        if not _is_pronoun(token):
+            continue
+        replaced = _replacement(token, participants)
+        if replaced is None:
+            continue
+        text, name = replaced
+        rewrite.replacements[token.i] = text
+        role = "mention" if token.tag_ == "PRP$" or text.endswith(("'s", "'")) else _role(token)
+        rewrite.references.append(PersonReference(token.i, name, role))
+        if _key(token) in ("i", "you", "u"):
+            singular_subjects.add(token.i)
+
+    for token in token_list:
+        if token.pos_ not in ("AUX", "VERB") or not _needs_agreement(token):
+            continue
+        subject = subject_of(token)
+        if subject is None or subject.i not in singular_subjects:
+            continue
+        form = third_person_singular(token)
+        # A contraction is written against its subject ("I'm"), so the full verb needs a space.
+        if _key(token) in _CONTRACTED_VERBS and token.i > 0 and not token.doc[token.i - 1].whitespace_:
+            form = f" {form}"
+        rewrite.replacements[token.i] = form
+    return rewrite
+
+
+def name_variants(names: Sequence[str]) -> frozenset[str]:
+    """Return lower-cased forms by which ``names`` may be addressed.
+
+    Each full name, its first word, and prefixes of at least three letters of the
+    first word, so that 'Mel' matches 'Melanie'.
+    """
+    variants: set[str] = set()
+    for name in names:
+        lowered = name.lower()
+        variants.add(lowered)
+        first = lowered.split()[0] if lowered.split() else lowered
+        for length in range(3, len(first) + 1):
+            variants.add(first[:length])
+    return frozenset(variants)
+
+
+def is_vocative(token: Token, variants: frozenset[str]) -> bool:
+    """Tell whether ``token`` addresses a participant by name, as in 'Thanks, Mel!'."""
+    if token.pos_ != "PROPN" or token.lower_ not in variants:
+        return False
+    sentence = token.sent
+    before_ok = token.i == sentence.start or token.nbor(-1).is_punct or token.nbor(-1).pos_ == "INTJ"
+    after_ok = token.i + 1 >= sentence.end or token.nbor(1).is_punct
+    return before_ok and after_ok

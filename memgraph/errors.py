@@ -1,0 +1,46 @@
+"""Exceptions raised by memgraph; catch ``MemgraphError`` to handle them all."""
+
+from __future__ import annotations
+
+
+class MemgraphError(Exception):
+    """Root of every error memgraph raises on purpose."""
+
+
+class ConfigurationError(MemgraphError):
+    """A setting is missing or invalid; the message names it and the fix."""
+
+
+class Neo4jUnavailableError(MemgraphError):
+    """No Neo4j server answered at the configured address."""
+
+
+class LocalNeo4jError(MemgraphError):
+    """The local Neo4j server could not be installed, started or stopped."""
+
+
+class SchemaMismatchError(MemgraphError):
+    """The database's indexes do not fit the configured embedder."""
+
+
+class InputFormatError(MemgraphError):
+    """A conversation file is invalid; the message names the file, record and field."""
+
+    def __init__(self, message: str, *, path: str | None = None, record: str | None = None, field: str | None = None):
+        location = ", ".join(
+            part
+            for part in (
+                f"file {path}" if path else "",
+                f"record {record}" if record else "",
+                f"field {field!r}" if field else "",
+            )
+            if part
+        )
+        super().__init__(f"{location}: {message}" if location else message)
+        self.path = path
+        self.record = record
+        self.field = field
+
+
+class IngestError(MemgraphError):
+    """A session could not be ingested; sessions stored before it are kept."""

@@ -1,0 +1,109 @@
+"""Ranking of a space's EDUs for a query, in ``dense`` or ``graph`` mode."""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from memgraph.embeddings import Embedder
+from memgraph.models import Hit
+from memgraph.retrieval.propagation import GraphCache, personalized_pagerank
+from memgraph.retrieval.seed import argument_seeds, edu_seeds
+from memgraph.store import GraphStore
+
+logger = logging.getLogger(__name__)
+
+
+class SearchMode(str, Enum):
+    """How EDUs are ranked."""
+
+    DENSE = "dense"  # vector similarity of EDUs to the query
+    GRAPH = "graph"  # vector seeds, then personalized PageRank, fused with vector similarity
+
+
+class SearchSettings(BaseModel):
+    """Parameters of graph-mode ranking."""
+
+    seed_edus: int = Field(default=20, ge=1, description="EDU seeds taken from the vector index.")
+    seed_arguments: int = Field(default=10, ge=0, description="Argument seeds taken from the vector index.")
+    damping: float = Field(default=0.5, gt=0.0, lt=1.0, description="Probability that the walk follows an edge.")
+    propagation_weight: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Share of the normalised PPR mass in the final score."
+    )
+    candidates_per_hit: int = Field(default=4, ge=1, description="PPR candidates scored per requested hit.")
+
+
+def search(
+    store: GraphStore,
+    embedder: Embedder,
+    cache: GraphCache,
+    *,
+    space: str,
+    query: str,
+    k: int,
+    mode: SearchMode,
+    settings: SearchSettings,
+) -> list[Hit]:
+    """Return the ``k`` best EDUs of ``space`` for ``query``, best first."""
+    embedding = embedder.embed_query(query)
+    if mode is SearchMode.DENSE:
+        seeds = edu_seeds(store, space, embedding, k)
+        return _rank(_details(store, space, list(seeds), embedding), {}, k, weight=0.0)
+
+    seeds = edu_seeds(store, space, embedding, max(k, settings.seed_edus))
+    if not seeds:
+        return []
+    restart: dict[str, float] = {edu_id: max(score, 0.0) for edu_id, score in seeds.items()}
+    if settings.seed_arguments:
+        for argument_id, score in argument_seeds(store, space, embedding, settings.seed_arguments).items():
+            restart["argument:" + argument_id] = max(score, 0.0)
+
+    graph = cache.get(store, space)
+    mass = personalized_pagerank(graph, restart, damping=settings.damping)[: len(graph.edu_ids)]
+    ranked = np.argsort(-mass, kind="stable")[: k * settings.candidates_per_hit]
+    candidates = {graph.edu_ids[position]: float(mass[position]) for position in ranked if mass[position] > 0}
+    for edu_id in seeds:
+        position = graph.node_index.get(edu_id)
+        candidates.setdefault(edu_id, float(mass[position]) if position is not None and position < len(mass) else 0.0)
+
+    top_mass = max(candidates.values(), default=0.0) or 1.0
+    propagation = {edu_id: value / top_mass for edu_id, value in candidates.items()}
+    return _rank(_details(store, space, list(candidates), embedding), propagation, k, weight=settings.propagation_weight)
+
+
+def _details(store: GraphStore, space: str, edu_ids: list[str], embedding: np.ndarray) -> list[dict[str, Any]]:
+    return store.read("retrieval.edu_details", space=space, ids=edu_ids, embedding=embedding.tolist())
+
+
+def _rank(records: list[dict[str, Any]], propagation: dict[str, float], k: int, *, weight: float) -> list[Hit]:
+    hits = []
+    for record in records:
+        dense = 2.0 * float(record["dense_score"]) - 1.0
+        spread = propagation.get(record["id"], 0.0)
+        hits.append(
+            Hit(
+                edu_id=record["id"],
+                text=record["text"],
+                score=weight * spread + (1.0 - weight) * dense,
+                dense_score=dense,
+                propagation_score=spread,
+                conversation_id=record["conversation_id"],
+                session_id=record["session_id"],
+                session_date=_native(record["session_date"]),
+                speakers=list(record["speakers"] or []),
+                source_turn_ids=list(record["source_turn_ids"] or []),
+                time_text=record["time_text"],
+                occurred_at=_native(record["occurred_at"]),
+            )
+        )
+    hits.sort(key=lambda hit: (-hit.score, hit.edu_id))
+    return hits[:k]
+
+
+def _native(value: Any) -> Any:
+    """Convert neo4j.time values to the standard library's."""
+    return value.to_native() if hasattr(value, "to_native") else value
