@@ -8,7 +8,8 @@ CALL (){ MATCH (n:Turn {space: $space}) RETURN count(n) AS turns }
 CALL (){ MATCH (n:EDU {space: $space}) RETURN count(n) AS edus }
 CALL (){ MATCH (n:Argument {space: $space}) RETURN count(n) AS arguments }
 CALL (){ MATCH (:Argument {space: $space})-[r:SIMILAR_TO]->() RETURN count(r) AS similar_links }
-RETURN conversations, sessions, turns, edus, arguments, similar_links
+CALL (){ MATCH (n {space: $space})-[r]->() RETURN count(r) AS relationships }
+RETURN conversations, sessions, turns, edus, arguments, similar_links, relationships
 
 // name: list_spaces
 MATCH (space:Space)

@@ -16,7 +16,7 @@ city" read correctly as "Melanie's kids" and "Melanie's city".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from spacy.tokens import Token
@@ -29,6 +29,9 @@ _SPEAKER_POSSESSIVE = frozenset({"my", "mine", "our", "ours"})
 _SPEAKER_GROUP = frozenset({"we", "us"})
 _LISTENER_NAME = frozenset({"you", "yourself", "yourselves", "u"})
 _LISTENER_POSSESSIVE = frozenset({"your", "yours"})
+
+# Words after which a name is a form of address even without a comma: "Thanks Mel!".
+_GREETINGS = frozenset({"bye", "congrats", "hello", "hey", "hi", "oh", "ok", "okay", "thanks", "wow", "yeah", "yes", "yep"})
 
 # Verbs after which "we" means the two people in the conversation.
 _MUTUAL_VERBS = frozenset({"talk", "speak", "chat", "catch", "hang", "meet"})
@@ -128,10 +131,13 @@ def subject_of(verb: Token) -> Token | None:
     """Return the subject of ``verb``, looking through auxiliaries and coordinated verbs."""
     current = verb.head if verb.dep_ in ("aux", "auxpass") else verb
     for _ in range(4):
-        for child in current.children:
-            if child.dep_ in SUBJECT_DEPS:
-                return child
-        if current.dep_ != "conj" or current.head is current:
+        subjects = [child for child in current.children if child.dep_ in SUBJECT_DEPS]
+        if subjects:
+            # A misparsed vocative ("Hey Caroline, I've had ...") can be a second subject;
+            # the one nearest before the verb is the real one.
+            before = [subject for subject in subjects if subject.i < current.i]
+            return before[-1] if before else subjects[0]
+        if current.dep_ != "conj" or current.head.i == current.i:
             return None
         current = current.head
     return None
@@ -151,6 +157,13 @@ def third_person_singular(verb: Token) -> str:
     return form
 
 
+def _expand_contraction(verb: Token) -> str:
+    key = _key(verb)
+    if key == "'d":
+        return "would" if verb.tag_ == "MD" else "had"
+    return {"'m": "am", "'re": "are", "'ve": "have", "'ll": "will"}[key]
+
+
 def _add_s(word: str) -> str:
     lowered = word.lower()
     if lowered.endswith(("s", "sh", "ch", "x", "z", "o")):
@@ -162,6 +175,9 @@ def _add_s(word: str) -> str:
 
 def _needs_agreement(token: Token) -> bool:
     key = _key(token)
+    # "wanna" and "gonna" are split into "wan na" and "gon na"; "wannas" is not a word.
+    if key in ("wan", "gon"):
+        return False
     return token.tag_ == "VBP" or key in _CONTRACTED_VERBS or key == "were"
 
 
@@ -169,6 +185,7 @@ def rewrite_persons(tokens: Iterable[Token], participants: Participants) -> Pers
     """Compute the replacements for the first- and second-person pronouns of ``tokens``."""
     rewrite = PersonRewrite()
     singular_subjects: set[int] = set()
+    plural_subjects: set[int] = set()
     token_list = list(tokens)
 
     for token in token_list:
@@ -183,14 +200,22 @@ def rewrite_persons(tokens: Iterable[Token], participants: Participants) -> Pers
         rewrite.references.append(PersonReference(token.i, name, role))
         if _key(token) in ("i", "you", "u"):
             singular_subjects.add(token.i)
+        elif _key(token) == "we":
+            plural_subjects.add(token.i)
 
     for token in token_list:
         if token.pos_ not in ("AUX", "VERB") or not _needs_agreement(token):
             continue
         subject = subject_of(token)
-        if subject is None or subject.i not in singular_subjects:
+        if subject is None:
             continue
-        form = third_person_singular(token)
+        if subject.i in singular_subjects:
+            form = third_person_singular(token)
+        elif subject.i in plural_subjects and _key(token) in _CONTRACTED_VERBS:
+            # "we're" becomes "Melanie and others are", so only the contraction is written out.
+            form = _expand_contraction(token)
+        else:
+            continue
         # A contraction is written against its subject ("I'm"), so the full verb needs a space.
         if _key(token) in _CONTRACTED_VERBS and token.i > 0 and not token.doc[token.i - 1].whitespace_:
             form = f" {form}"
@@ -198,27 +223,30 @@ def rewrite_persons(tokens: Iterable[Token], participants: Participants) -> Pers
     return rewrite
 
 
-def name_variants(names: Sequence[str]) -> frozenset[str]:
-    """Return lower-cased forms by which ``names`` may be addressed.
+def name_lookup(names: Sequence[str]) -> dict[str, str]:
+    """Map the lower-cased forms by which ``names`` may be addressed to the full name.
 
-    Each full name, its first word, and prefixes of at least three letters of the
-    first word, so that 'Mel' matches 'Melanie'.
+    The forms are each full name, its first word, and prefixes of at least three
+    letters of the first word, so that 'Mel' maps to 'Melanie'. A form shared by two
+    names maps to neither.
     """
-    variants: set[str] = set()
+    candidates: dict[str, set[str]] = {}
     for name in names:
         lowered = name.lower()
-        variants.add(lowered)
-        first = lowered.split()[0] if lowered.split() else lowered
-        for length in range(3, len(first) + 1):
-            variants.add(first[:length])
-    return frozenset(variants)
+        words = lowered.split()
+        first = words[0] if words else lowered
+        forms = {lowered} | {first[:length] for length in range(3, len(first) + 1)}
+        for form in forms:
+            candidates.setdefault(form, set()).add(name)
+    return {form: next(iter(owners)) for form, owners in sorted(candidates.items()) if len(owners) == 1}
 
 
-def is_vocative(token: Token, variants: frozenset[str]) -> bool:
+def is_vocative(token: Token, variants: Container[str]) -> bool:
     """Tell whether ``token`` addresses a participant by name, as in 'Thanks, Mel!'."""
     if token.pos_ != "PROPN" or token.lower_ not in variants:
         return False
     sentence = token.sent
-    before_ok = token.i == sentence.start or token.nbor(-1).is_punct or token.nbor(-1).pos_ == "INTJ"
+    previous = token.nbor(-1) if token.i > sentence.start else None
+    before_ok = previous is None or previous.is_punct or previous.pos_ == "INTJ" or previous.lower_ in _GREETINGS
     after_ok = token.i + 1 >= sentence.end or token.nbor(1).is_punct
     return before_ok and after_ok

@@ -121,6 +121,8 @@ def _format_period(day: date, granularity: Granularity) -> str:
 # Patterns. Month names must be capitalised ("may" and "march" are common verbs),
 # so they are matched case-sensitively and everything else case-insensitively.
 _WEEKDAY = r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+# Abbreviations are also words ("sun", "sat"), so they count only capitalised after "last", "next" or "this".
+_WEEKDAY_ABBREVIATION = r"(?:Mon|Tues?|Wed|Thu(?:rs)?|Fri|Sat|Sun)\.?"
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Sept?\.?|Jan\.?|Feb\.?|Aug\.?|Oct\.?|Nov\.?|Dec\.?)"
 _COUNT = r"(?i:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:a\s+)?couple(?:\s+of)?|(?:a\s+)?few|several)"
 _UNIT = r"(?i:days?|weekends?|weeks?|months?|years?)"
@@ -155,6 +157,7 @@ _RULES = (
     _rule("unit", rf"(?i:last|next|this\s+past|this|coming)\s+(?i:week|weekend|month|year)"),
     _rule("season", rf"(?i:last|next|this\s+past|this)\s+{_SEASON}"),
     _rule("weekday", rf"(?:(?i:last|next|this\s+past|this|coming)\s+)?{_WEEKDAY}{_PART_OF_DAY}"),
+    _rule("weekday", rf"(?i:last|next|this\s+past|this|coming)\s+{_WEEKDAY_ABBREVIATION}{_PART_OF_DAY}"),
     _rule(
         "date",
         rf"{_DAY_NUMBER}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?|{_MONTH}\s+{_DAY_NUMBER}(?:,?\s+{_YEAR})?",
@@ -394,9 +397,17 @@ def _add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _full_weekday(word: str) -> str:
+    prefix = word.rstrip(".").lower()[:3]
+    return next(name for name in _WEEKDAY_NAMES if name.startswith(prefix))
+
+
 def _resolve_weekday(phrase: str, base: date, tense: Tense) -> ResolvedTime | None:
     relation = _relation(phrase)
-    weekday = _strip_part_of_day(phrase).split()[-1].lower()
+    weekday = _full_weekday(_strip_part_of_day(phrase).split()[-1])
     if relation == "last":
         day = _parse_with_dateparser(f"last {weekday}", base, tense)
     elif relation == "next":

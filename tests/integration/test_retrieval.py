@@ -1,0 +1,82 @@
+"""Both retrieval modes on the sample conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from memgraph.errors import ConfigurationError
+from tests.conftest import SAMPLE_CONVERSATION
+from tests.fakes import TurnExtractor
+
+# Questions about the sample conversation and the turn that answers each.
+QUESTIONS = [
+    ("What is the name of the dog Ben adopted?", "S2:5"),
+    ("Where did Ana go hiking with her colleagues?", "S3:1"),
+    ("What did Ana give her mother for her birthday?", "S3:7"),
+    ("Which ward does Ana work in at the hospital?", "S1:9"),
+]
+
+
+@pytest.fixture
+def sample_memory(make_memory: Any) -> Any:
+    memory = make_memory(extractor=TurnExtractor())
+    memory.ingest(SAMPLE_CONVERSATION, progress=False)
+    return memory
+
+
+@pytest.mark.parametrize("mode", ["dense", "graph"])
+@pytest.mark.parametrize(("question", "turn_id"), QUESTIONS)
+def test_answer_turn_in_top_five(sample_memory: Any, mode: str, question: str, turn_id: str) -> None:
+    hits = sample_memory.search(question, k=5, mode=mode)
+
+    turns = [turn for hit in hits for turn in hit.source_turn_ids]
+    assert turn_id in turns
+
+
+@pytest.mark.parametrize("mode", ["dense", "graph"])
+def test_hits_are_ranked_and_carry_provenance(sample_memory: Any, mode: str) -> None:
+    hits = sample_memory.search("Ben's greyhound", k=8, mode=mode)
+
+    assert len(hits) == 8
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    for hit in hits:
+        assert hit.session_date is not None
+        assert hit.session_id.startswith("session_")
+        assert hit.source_turn_ids
+        assert hit.conversation_id == "ana-ben"
+        assert -1.0 <= hit.dense_score <= 1.0
+
+
+def test_graph_mode_reports_propagation(sample_memory: Any) -> None:
+    hits = sample_memory.search("Ben's greyhound", k=5, mode="graph")
+
+    assert max(hit.propagation_score for hit in hits) == pytest.approx(1.0)
+
+
+def test_dense_mode_orders_by_similarity(sample_memory: Any) -> None:
+    hits = sample_memory.search("Ben's greyhound", k=5, mode="dense")
+
+    assert [hit.score for hit in hits] == [hit.dense_score for hit in hits]
+    assert all(hit.propagation_score == 0.0 for hit in hits)
+
+
+def test_empty_space_returns_no_hits(make_memory: Any) -> None:
+    memory = make_memory(extractor=TurnExtractor())
+
+    assert memory.search("anything at all", k=5, mode="graph") == []
+    assert memory.search("anything at all", k=5, mode="dense") == []
+
+
+def test_blank_query_is_rejected(sample_memory: Any) -> None:
+    with pytest.raises(ConfigurationError, match="query is empty"):
+        sample_memory.search("   ")
+
+
+async def test_async_search_matches_sync(sample_memory: Any) -> None:
+    sync_hits = sample_memory.search("pottery bowl", k=5)
+
+    async_hits = await sample_memory.asearch("pottery bowl", k=5)
+
+    assert [hit.edu_id for hit in async_hits] == [hit.edu_id for hit in sync_hits]
