@@ -7,7 +7,8 @@
 // The sessions of the space with their size.
 MATCH (c:Conversation {space: $space})-[:HAS_SESSION]->(s:Session)
 OPTIONAL MATCH (s)-[:HAS_EDU]->(e:EDU)
-RETURN c.id AS conversation, s.name AS session, s.started_at AS date, count(e) AS edus
+WITH c, s, count(e) AS edus
+RETURN c.id AS conversation, s.name AS session, s.started_at AS date, edus
 ORDER BY conversation, s.index
 
 // name: edus_about_argument

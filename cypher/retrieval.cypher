@@ -56,3 +56,18 @@ RETURN e.id AS id, e.text AS text, e.conversation_id AS conversation_id, s.name 
        s.started_at AS session_date, e.speakers AS speakers, e.source_turn_ids AS source_turn_ids,
        e.time_text AS time_text, e.occurred_at AS occurred_at,
        vector.similarity.cosine(e.embedding, $embedding) AS dense_score
+
+// name: space_edu_turns
+// Source turns of the space's EDUs, with their place in the session.
+MATCH (e:EDU {space: $space})-[:FROM_TURN]->(t:Turn)
+RETURN e.id AS edu_id, t.id AS turn_key, t.session_id AS session_id, t.position AS position
+
+// name: text_seeds
+// EDUs and turns of the space matching the query's words (Lucene, English
+// stemming). The index is shared by all spaces, so it is over-fetched.
+CALL db.index.fulltext.queryNodes('text_fulltext', $text, {limit: $fetch}) YIELD node, score
+WITH node, score
+WHERE node.space = $space
+RETURN CASE WHEN node:EDU THEN 'edu' ELSE 'turn' END AS kind, node.id AS id, score
+ORDER BY score DESC
+LIMIT $k

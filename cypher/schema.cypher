@@ -43,5 +43,7 @@ FOR (n:Argument) ON n.embedding
 OPTIONS {indexConfig: {`vector.dimensions`: $dimensions, `vector.similarity_function`: 'cosine'}}
 
 // name: text_fulltext
+// English analyzer: lower case, stop words removed, words stemmed.
 CREATE FULLTEXT INDEX text_fulltext IF NOT EXISTS
 FOR (n:EDU|Turn) ON EACH [n.text]
+OPTIONS {indexConfig: {`fulltext.analyzer`: 'english'}}

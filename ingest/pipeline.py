@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 
+from neo4j.exceptions import Neo4jError
 from pydantic import BaseModel, Field
 
 from ingest.extractors.base import ExtractionContext, Extractor
@@ -20,7 +22,7 @@ from ingest.writer import SessionWriter
 from memgraph import ids
 from memgraph.embeddings import Embedder
 from memgraph.errors import IngestError, MemgraphError
-from memgraph.models import Conversation, ExtractedArgument, Session
+from memgraph.models import Conversation, ExtractedArgument, ExtractedEDU, Session
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,12 @@ class IngestReport(BaseModel):
     extract_seconds: float = 0.0
     embed_seconds: float = 0.0
     write_seconds: float = 0.0
+    llm_calls: int = Field(default=0, description="Chat model calls of an LLM extractor, retries included.")
+    llm_cache_hits: int = Field(default=0, description="Sessions an LLM extractor took from its cache.")
+    llm_input_tokens: int = Field(default=0, description="Input tokens the chat model reported.")
+    llm_output_tokens: int = Field(default=0, description="Output tokens the chat model reported.")
+    llm_rejected_outputs: int = Field(default=0, description="Chat model answers rejected by validation.")
+    llm_retries: int = Field(default=0, description="Calls retried after a rate limit or a timeout.")
 
     def summary(self) -> str:
         """One line for people: counts and time."""
@@ -111,22 +119,66 @@ def ingest_conversations(
         plan.append((conversation, pending))
 
     bar = _Progress(sum(len(session.turns) for _, sessions in plan for session in sessions), progress)
+    usage_before = _llm_usage(extractor)
+    extractions = _start_concurrent_extraction(plan, extractor)
     try:
         for conversation, sessions in plan:
             context = ExtractionContext(conversation_id=conversation.id, speakers=conversation.speakers)
             for session in sessions:
                 label = f"{conversation.id}/{session.id}"
+                # A lazy extract_many does its work here, so the time counts as extraction.
+                with _timed(report, "extract_seconds"):
+                    extraction = next(extractions) if extractions is not None else None
                 try:
-                    _ingest_session(conversation, session, context, writer=writer, extractor=extractor, embedder=embedder, report=report)
+                    _ingest_session(
+                        conversation,
+                        session,
+                        context,
+                        writer=writer,
+                        extractor=extractor,
+                        embedder=embedder,
+                        report=report,
+                        extraction=extraction,
+                    )
                 except MemgraphError as e:
                     logger.error("session %s failed and was not written: %s", label, e)
                     report.sessions_failed.append(label)
                 bar.advance(len(session.turns), label)
     finally:
+        if extractions is not None:
+            extractions.close()
         bar.close()
+    for counter, value in _llm_usage(extractor).items():
+        setattr(report, f"llm_{counter}", value - usage_before.get(counter, 0))
     report.seconds = time.perf_counter() - started
     logger.info("ingest finished: %s", report.summary())
     return report
+
+
+def _start_concurrent_extraction(
+    plan: list[tuple[Conversation, list[Session]]], extractor: Extractor
+) -> Generator[Future[list[ExtractedEDU]], None, None] | None:
+    """Start extracting every planned session when the extractor has ``extract_many``; None otherwise.
+
+    ``extract_many`` takes (session, context) pairs and yields one future per
+    session in the same order, so sessions are still written in plan order.
+    """
+    extract_many = getattr(extractor, "extract_many", None)
+    if extract_many is None:
+        return None
+    return extract_many(
+        (session, ExtractionContext(conversation_id=conversation.id, speakers=conversation.speakers))
+        for conversation, sessions in plan
+        for session in sessions
+    )
+
+
+def _llm_usage(extractor: Extractor) -> dict[str, int]:
+    """Return the usage counters of an extractor that calls a chat model, e.g. ``{'calls': 3}``; {} otherwise."""
+    usage = getattr(extractor, "usage", None)
+    if usage is None:
+        return {}
+    return {key: value for key, value in usage.counts().items() if f"llm_{key}" in IngestReport.model_fields}
 
 
 def _ingest_session(
@@ -138,14 +190,17 @@ def _ingest_session(
     extractor: Extractor,
     embedder: Embedder,
     report: IngestReport,
+    extraction: Future[list[ExtractedEDU]] | None = None,
 ) -> None:
     with _timed(report, "extract_seconds"):
         try:
-            edus = extractor.extract(session, context)
+            edus = extraction.result() if extraction is not None else extractor.extract(session, context)
         except MemgraphError:
             raise
         except Exception as e:  # an extractor bug must not end the whole job
-            raise IngestError(f"extractor {extractor.checkpoint} failed on {conversation.id}/{session.id}: {e!r}") from e
+            raise IngestError(
+                f"extractor {extractor.checkpoint} failed on {conversation.id}/{session.id}: {e!r}"
+            ) from e
 
     arguments: dict[str, ExtractedArgument] = {}
     for edu in edus:
@@ -158,14 +213,18 @@ def _ingest_session(
         argument_vectors = embedder.embed_documents([arguments[key].name for key in new_ids])
 
     with _timed(report, "write_seconds"):
-        writer.write(
-            conversation,
-            session,
-            edus,
-            edu_vectors,
-            {key: (arguments[key], vector) for key, vector in zip(new_ids, argument_vectors, strict=True)},
-            extractor.checkpoint,
-        )
+        try:
+            writer.write(
+                conversation,
+                session,
+                edus,
+                edu_vectors,
+                {key: (arguments[key], vector) for key, vector in zip(new_ids, argument_vectors, strict=True)},
+                extractor.checkpoint,
+            )
+        except (Neo4jError, ValueError) as e:
+            # Transient errors were already retried by the driver; this one rejects the session's data.
+            raise IngestError(f"Neo4j rejected {conversation.id}/{session.id}: {e}") from e
 
     report.sessions += 1
     report.turns += len(session.turns)

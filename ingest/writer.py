@@ -30,7 +30,9 @@ class SessionWriter:
         similarity_threshold: Minimum Neo4j cosine score, (1 + cos) / 2, for a SIMILAR_TO link.
     """
 
-    def __init__(self, store: GraphStore, space: str, similarity_threshold: float = DEFAULT_SIMILARITY_THRESHOLD) -> None:
+    def __init__(
+        self, store: GraphStore, space: str, similarity_threshold: float = DEFAULT_SIMILARITY_THRESHOLD
+    ) -> None:
         self.store = store
         self.space = space
         self.similarity_threshold = similarity_threshold
@@ -44,7 +46,10 @@ class SessionWriter:
 
     def new_argument_ids(self, argument_ids: Sequence[str]) -> list[str]:
         """Return the ids among ``argument_ids`` that the space does not hold yet, in input order."""
-        existing = {record["id"] for record in self.store.read("ingest.existing_arguments", space=self.space, ids=list(argument_ids))}
+        existing = {
+            record["id"]
+            for record in self.store.read("ingest.existing_arguments", space=self.space, ids=list(argument_ids))
+        }
         return [argument_id for argument_id in argument_ids if argument_id not in existing]
 
     def write(
@@ -98,7 +103,9 @@ class SessionWriter:
 
         def work(tx: Any) -> None:
             common = {"space": self.space, "conversation_id": conversation.id, "session_id": session_key}
-            tx.run(cypher.query("ingest.merge_session"), common, session=session_row, speakers=list(conversation.speakers)).consume()
+            tx.run(
+                cypher.query("ingest.merge_session"), common, session=session_row, speakers=list(conversation.speakers)
+            ).consume()
             replaced = tx.run(cypher.query("ingest.delete_session_edus"), common).single()
             tx.run(cypher.query("ingest.merge_turns"), common, turns=turn_rows).consume()
             tx.run(cypher.query("ingest.merge_arguments"), common, arguments=argument_rows).consume()
@@ -116,7 +123,9 @@ class SessionWriter:
                 fetch=_SIMILAR_PER_ARGUMENT * OVERFETCH,
                 threshold=self.similarity_threshold,
             )
-        self.store.write("ingest.mark_session_ingested", space=self.space, session_id=session_key, checkpoint=checkpoint)
+        self.store.write(
+            "ingest.mark_session_ingested", space=self.space, session_id=session_key, checkpoint=checkpoint
+        )
         logger.debug("space %r: wrote %s with %d EDUs", self.space, session_key, len(edu_rows))
 
     def _edu_rows(

@@ -28,10 +28,10 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="sentence-transformers model name or local path (default: all-MiniLM-L6-v2)")
 
 
-def _memory(args: argparse.Namespace) -> Any:
+def _memory(args: argparse.Namespace, **options: Any) -> Any:
     from memgraph.memory import Memory
 
-    return Memory(space=args.space, uri=args.uri, database=args.database, embedder=args.model)
+    return Memory(space=args.space, uri=args.uri, database=args.database, embedder=args.model, **options)
 
 
 def _hit_json(hit: Any) -> dict[str, Any]:
@@ -68,23 +68,31 @@ def _print_table(query: str, hits: Sequence[Any]) -> None:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.readers import read_conversations
+    from memgraph.llm.cli_options import extractor_from_args, usage_line
 
     conversations = [conversation for path in args.files for conversation in read_conversations(path)]
-    with _memory(args) as memory:
+    extractor = extractor_from_args(args)
+    with _memory(args, extractor=extractor) as memory:
         report = memory.ingest(conversations, progress=None if args.progress else False)
     _out(report.summary())
+    if extractor is not None:
+        _out(usage_line(report, args.llm))
     return 1 if report.sessions_failed else 0
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
     if args.questions:
-        questions = [line.strip() for line in Path(args.questions).read_text(encoding="utf-8").splitlines() if line.strip()]
+        questions = [
+            line.strip() for line in Path(args.questions).read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
     elif args.query:
         questions = [args.query]
     else:
         raise MemgraphError("give a query, or --questions FILE with one question per line")
 
-    with _memory(args) as memory:
+    from memgraph.llm.cli_options import seed_filter_from_args
+
+    with _memory(args, seed_filter=seed_filter_from_args(args)) as memory:
         for question in questions:
             hits = memory.search(question, k=args.k, mode=args.mode)
             if args.questions:
@@ -98,11 +106,16 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 def _cmd_forget(args: argparse.Namespace) -> int:
     if (args.conversation is None) != (args.session is None):
-        raise MemgraphError("--conversation and --session go together: both forget one session, neither the whole space")
+        raise MemgraphError(
+            "--conversation and --session go together: both forget one session, neither the whole space"
+        )
     with _memory(args) as memory:
         if args.session:
             found = memory.forget(conversation_id=args.conversation, session_id=args.session)
-            _out(f"space {args.space!r}: session {args.conversation}/{args.session} " + ("deleted" if found else "not found"))
+            _out(
+                f"space {args.space!r}: session {args.conversation}/{args.session} "
+                + ("deleted" if found else "not found")
+            )
         else:
             deleted = memory.forget()
             _out(f"space {args.space!r}: deleted {deleted} nodes")
@@ -133,7 +146,11 @@ def _cmd_neo4j(args: argparse.Namespace) -> int:
         if args.json:
             _out(status.model_dump_json())
         else:
-            _out(f"local Neo4j running at {status.uri} (pid {status.pid})" if status.running else "local Neo4j not running")
+            _out(
+                f"local Neo4j running at {status.uri} (pid {status.pid})"
+                if status.running
+                else "local Neo4j not running"
+            )
             _out(f"data: {status.home}")
             _out(f"log: {status.log}")
         return 0 if status.running else 3
@@ -142,14 +159,20 @@ def _cmd_neo4j(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``memgraph`` command."""
+    from memgraph.llm.cli_options import add_ingest_options as add_llm_ingest_options
+    from memgraph.llm.cli_options import add_query_options as add_llm_query_options
+
     parser = argparse.ArgumentParser(prog="memgraph", description=__doc__)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for Cypher)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser("ingest", help="ingest conversation files (LoCoMo or generic JSON/JSONL)")
     ingest.add_argument("files", nargs="+", help="conversation files")
-    ingest.add_argument("--no-progress", dest="progress", action="store_false", help="log lines instead of a progress bar")
+    ingest.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="log lines instead of a progress bar"
+    )
     _connection_options(ingest)
+    add_llm_ingest_options(ingest)
     ingest.set_defaults(handler=_cmd_ingest)
 
     query = commands.add_parser("query", help="search a space's memory")
@@ -159,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--json", action="store_true", help="print a JSON list of hits")
     query.add_argument("--questions", help="file with one question per line; prints one JSON line per question")
     _connection_options(query)
+    add_llm_query_options(query)
     query.set_defaults(handler=_cmd_query)
 
     forget = commands.add_parser("forget", help="delete a space, or one session of it")
@@ -174,8 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     neo4j = commands.add_parser("neo4j", help="manage the local Neo4j server (Java 17 + Maven, no Docker)")
     neo4j.add_argument("action", choices=["up", "down", "status"])
-    neo4j.add_argument("--port", type=int, help="Bolt port for `up` (default: the last one, else 7687, else a free one)")
-    neo4j.add_argument("--timeout", type=float, default=180.0, help="seconds `up` waits for Bolt (default: %(default)s)")
+    neo4j.add_argument(
+        "--port", type=int, help="Bolt port for `up` (default: the last one, else 7687, else a free one)"
+    )
+    neo4j.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds `up` waits for Bolt (default: %(default)s)"
+    )
     neo4j.add_argument("--json", action="store_true", help="status as JSON")
     neo4j.set_defaults(handler=_cmd_neo4j)
 

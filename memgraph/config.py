@@ -28,7 +28,9 @@ class Neo4jSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    uri: str = Field(description="Bolt or neo4j URI, e.g. 'bolt://127.0.0.1:7687' or 'neo4j+s://xxxx.databases.neo4j.io'.")
+    uri: str = Field(
+        description="Bolt or neo4j URI, e.g. 'bolt://127.0.0.1:7687' or 'neo4j+s://xxxx.databases.neo4j.io'."
+    )
     username: str = "neo4j"
     password: SecretStr = SecretStr("")
     database: str | None = Field(default=None, description="Database name; None uses the server's default.")

@@ -89,7 +89,9 @@ class SentenceTransformerEmbedder(Embedder):
             import transformers
             from sentence_transformers import SentenceTransformer
         except ImportError as e:
-            raise ConfigurationError("sentence-transformers is not installed; run `pip install sentence-transformers`.") from e
+            raise ConfigurationError(
+                "sentence-transformers is not installed; run `pip install sentence-transformers`."
+            ) from e
 
         transformers.utils.logging.disable_progress_bar()
         logger.info("loading embedding model %s on %s", self.name, self.device)

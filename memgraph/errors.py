@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class MemgraphError(Exception):
     """Root of every error memgraph raises on purpose."""
@@ -40,6 +42,17 @@ class InputFormatError(MemgraphError):
         self.path = path
         self.record = record
         self.field = field
+
+    @classmethod
+    def from_validation(
+        cls, error: ValidationError, *, path: str, record: str, field: str | None = None
+    ) -> InputFormatError:
+        """Re-raise the first problem pydantic found as an input error."""
+        first = error.errors()[0]
+        message = str(first["msg"]).removeprefix("Value error, ")
+        return cls(
+            message, path=path, record=record, field=field or ".".join(str(part) for part in first["loc"]) or None
+        )
 
 
 class IngestError(MemgraphError):

@@ -209,9 +209,7 @@ class LocalNeo4j:
                 return self.status()
             time.sleep(0.5)
         self._terminate(process.pid)
-        raise LocalNeo4jError(
-            f"local Neo4j did not answer on port {port} within {timeout:.0f} s; see {self.log_path}."
-        )
+        raise LocalNeo4jError(f"local Neo4j did not answer on port {port} within {timeout:.0f} s; see {self.log_path}.")
 
     def down(self, timeout: float = 60.0) -> bool:
         """Stop the server; return False if it was not running."""
@@ -291,4 +289,3 @@ class LocalNeo4j:
             return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return "(no log)"
-

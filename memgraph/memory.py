@@ -21,9 +21,11 @@ from memgraph.store import GraphStore
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
 
     from ingest.extractors.base import Extractor
     from ingest.pipeline import IngestReport
+    from memgraph.retrieval.seed_filter import SeedFilter
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ class Memory:
         extractor: EDU extractor; ``None`` uses the offline spaCy extractor.
         search_settings: Graph-mode ranking parameters.
         driver: An open Neo4j driver to reuse instead of connecting anew.
+        seed_filter: A LangChain chat model, or any object with a
+            ``select(query, seeds)`` method, that drops seed EDUs irrelevant to
+            the query before graph-mode propagation; ``None`` keeps every seed.
 
     Example:
         >>> memory = Memory(space="alice")
@@ -67,6 +72,7 @@ class Memory:
         extractor: Extractor | None = None,
         search_settings: SearchSettings | None = None,
         driver: Driver | None = None,
+        seed_filter: SeedFilter | BaseChatModel | None = None,
     ) -> None:
         if not isinstance(space, str) or not space.strip():
             raise ConfigurationError(f"space must be a non-empty string, got {space!r}")
@@ -74,6 +80,11 @@ class Memory:
         self.embedder = as_embedder(embedder)
         self.search_settings = search_settings or SearchSettings()
         self._extractor = extractor
+        self.seed_filter: SeedFilter | None = None
+        if seed_filter is not None:
+            from memgraph.retrieval.seed_filter import as_seed_filter
+
+            self.seed_filter = as_seed_filter(seed_filter)
         self._connection = {"uri": uri, "username": username, "password": password, "database": database}
         self._driver = driver
         self._store: GraphStore | None = None
@@ -155,6 +166,7 @@ class Memory:
             k=k,
             mode=SearchMode(mode),
             settings=self.search_settings,
+            seed_filter=self.seed_filter,
         )
 
     def forget(self, *, conversation_id: str | None = None, session_id: str | None = None) -> int:

@@ -9,12 +9,12 @@ entities, places, times and concepts they mention.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
-class ArgumentKind(str, Enum):
+class ArgumentKind(StrEnum):
     """Kind of an EDU argument."""
 
     PERSON = "person"
@@ -73,12 +73,20 @@ class Conversation(BaseModel):
 
     @field_validator("sessions")
     @classmethod
-    def _session_ids_unique(cls, sessions: tuple[Session, ...]) -> tuple[Session, ...]:
-        seen: set[str] = set()
+    def _ids_unique(cls, sessions: tuple[Session, ...]) -> tuple[Session, ...]:
+        session_ids: set[str] = set()
+        turn_ids: dict[str, str] = {}
         for session in sessions:
-            if session.id in seen:
+            if session.id in session_ids:
                 raise ValueError(f"duplicate session id {session.id!r}")
-            seen.add(session.id)
+            session_ids.add(session.id)
+            for turn in session.turns:
+                if turn.id in turn_ids:
+                    raise ValueError(
+                        f"duplicate turn id {turn.id!r} in sessions {turn_ids[turn.id]!r} and {session.id!r}; "
+                        "turn ids must be unique within a conversation"
+                    )
+                turn_ids[turn.id] = session.id
         return sessions
 
 

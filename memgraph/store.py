@@ -110,7 +110,9 @@ class GraphStore:
         for statement in cypher.statements_of("schema"):
             self.driver.execute_query(statement, {"dimensions": dimensions}, database_=self.database)
         self.check_dimensions(dimensions)
-        self.driver.execute_query(cypher.query("schema_check.await_indexes"), {"timeout_seconds": 300}, database_=self.database)
+        self.driver.execute_query(
+            cypher.query("schema_check.await_indexes"), {"timeout_seconds": 300}, database_=self.database
+        )
 
     def check_dimensions(self, dimensions: int) -> None:
         """Raise :class:`SchemaMismatchError` if a vector index was made for another dimension."""
@@ -178,6 +180,8 @@ def _shorten(value: Any) -> Any:
     return value
 
 
-def run_all(tx: ManagedTransaction, steps: Iterable[tuple[LiteralString, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+def run_all(
+    tx: ManagedTransaction, steps: Iterable[tuple[LiteralString, dict[str, Any]]]
+) -> list[list[dict[str, Any]]]:
     """Run statements in order inside one transaction and return each one's records."""
     return [[record.data() for record in tx.run(statement, parameters)] for statement, parameters in steps]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from spacy.tokens import Span, Token
+from spacy.tokens import Doc, Span, Token
 
 from ingest.extractors._persons import OBJECT_DEPS, SUBJECT_DEPS, PersonReference
 from ingest.extractors.time_expressions import MONTH_NAMES, ResolvedTime
@@ -57,7 +57,7 @@ _GENERIC_NOUNS = frozenset(
 )
 # First halves of "gonna" and "wanna", which the tokenizer splits and the tagger may call nouns.
 _SPLIT_CONTRACTIONS = frozenset({"gon", "wan"})
-# Leading words dropped from chunk names; articles stay because normalize_name handles them.
+# Leading words dropped from chunk names. Articles stay because normalize_name drops them.
 _DROPPED_DETERMINERS = frozenset(
     {"all", "any", "each", "every", "many", "much", "no", "some", "such", "that", "these", "this", "those"}
 )
@@ -65,6 +65,19 @@ _DROPPED_DETERMINERS = frozenset(
 PICTURE_NOUNS = frozenset({"close", "image", "photo", "photograph", "photography", "pic", "picture", "screenshot"})
 
 _ROLE_PRIORITY = {"agent": 0, "patient": 1, "place": 2, "time": 3, "mention": 4}
+
+
+@dataclass(frozen=True)
+class ParsedPhrases:
+    """Named entities and noun chunks of one parsed text, computed once for all its EDUs."""
+
+    entities: tuple[Span, ...]
+    noun_chunks: tuple[Span, ...]
+
+    @classmethod
+    def of(cls, doc: Doc) -> ParsedPhrases:
+        """Collect the phrases of ``doc``."""
+        return cls(tuple(doc.ents), tuple(doc.noun_chunks))
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,7 @@ def _noun_kind(head: Token) -> ArgumentKind:
 
 
 def _is_capitalized(entity: Span) -> bool:
-    """Tell whether a named entity contains a capitalised word; the small model also tags 'the kids & work' as ORG."""
+    """Tell whether a named entity contains a capitalised word, which 'the kids & work' tagged ORG lacks."""
     return any(token.text[:1].isupper() for token in entity)
 
 
@@ -114,7 +127,7 @@ class ArgumentCollector:
         self._found: dict[tuple[str, ArgumentKind], tuple[int, int, ExtractedArgument]] = {}
 
     def add(self, position: int, name: str, kind: ArgumentKind, role: str) -> None:
-        """Add an argument found at token index ``position``; -1 puts it first."""
+        """Add an argument found at token index ``position``, or at -1 to put it first."""
         # The tokenizer leaves dashes on words written against them, as in "family- they".
         name = " ".join(name.split()).strip("-\u2013\u2014,;: ")
         if not name:
@@ -152,6 +165,7 @@ def collect_arguments(
     references: Sequence[PersonReference],
     participant_names: Mapping[str, str],
     times: Sequence[TimeMention],
+    phrases: ParsedPhrases,
     collector: ArgumentCollector | None = None,
 ) -> tuple[ExtractedArgument, ...]:
     """Return the arguments of the EDU made of ``tokens``.
@@ -161,14 +175,14 @@ def collect_arguments(
         references: Pronouns of the text replaced by participant names.
         participant_names: Lower-cased forms of the participants' names mapped to the full name.
         times: Resolved time expressions of the text.
-        collector: A collector that already holds arguments, such as the persons
+        phrases: Entities and noun chunks of the same text.
+        collector: A collector that already contains arguments, such as the persons
             named by an EDU's prefix.
     """
     collector = collector if collector is not None else ArgumentCollector()
     if not tokens:
         return collector.arguments()
     indices = {token.i for token in tokens}
-    doc = tokens[0].doc
 
     for reference in references:
         if reference.token_index in indices:
@@ -181,7 +195,7 @@ def collect_arguments(
             collector.add(mention.start, mention.resolved.name, ArgumentKind.TIME, "time")
 
     entity_indices: set[int] = set()
-    for entity in doc.ents:
+    for entity in phrases.entities:
         if entity.start not in indices or time_indices.intersection(range(entity.start, entity.end)):
             continue
         entity_indices.update(range(entity.start, entity.end))
@@ -200,8 +214,8 @@ def collect_arguments(
         if token.pos_ == "PROPN" and participant is not None and token.i not in entity_indices:
             collector.add(token.i, participant, ArgumentKind.PERSON, _dependency_role(token))
 
-    for chunk in doc.noun_chunks:
-        _add_chunk(collector, chunk, indices, time_indices, doc.ents, participant_names)
+    for chunk in phrases.noun_chunks:
+        _add_chunk(collector, chunk, indices, time_indices, phrases.entities, participant_names)
     return collector.arguments()
 
 
@@ -224,9 +238,10 @@ def _add_chunk(
     tokens = [token for token in _chunk_tokens(chunk) if token.i in indices]
     if not tokens or all(token.is_stop or token.is_punct for token in tokens):
         return
-    span_range = (tokens[0].i, tokens[-1].i + 1)
-    if any((entity.start, entity.end) == span_range for entity in entities):
+    # An entity already names "the Louvre". A chunk whose head lies outside entities stays ("a LGBTQ support group").
+    if any(entity.start <= head.i < entity.end for entity in entities):
         return
+    span_range = (tokens[0].i, tokens[-1].i + 1)
 
     name = chunk.doc[span_range[0] : span_range[1]].text
     kind = _noun_kind(head)

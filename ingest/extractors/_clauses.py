@@ -68,8 +68,13 @@ def has_verb(tokens: Sequence[Token]) -> bool:
 
 
 def is_question(sentence: Span) -> bool:
-    """Tell whether ``sentence`` ends with a question mark."""
-    return any("?" in token.text for token in reversed(sentence) if token.is_punct)
+    """Tell whether ``sentence`` ends with a question mark, possibly among other closing punctuation."""
+    for token in reversed(sentence):
+        if not (token.is_punct or token.is_space):
+            return False
+        if "?" in token.text:
+            return True
+    return False
 
 
 def is_content_token(token: Token, name_variants: Container[str]) -> bool:
@@ -109,13 +114,13 @@ def _has_anaphoric_subject(token: Token) -> bool:
 def _starts_clause(token: Token) -> bool:
     if token.pos_ not in _VERB_POS or not _has_subject(token):
         return False
-    # Cut off, "it was so powerful" would no longer say what was powerful.
+    # Cut off, "it was so powerful" would no longer name what was powerful.
     if _has_anaphoric_subject(token):
         return False
-    # A clause hangs off the main verb or another clause; a conjunct of a noun
+    # A clause hangs off the main verb or another clause. A conjunct of a noun
     # ("the struggles I had and how much I've grown") is part of a noun phrase.
     head = token.head
-    if head.i != token.sent.root.i and not _starts_clause(head):
+    if head.dep_ != "ROOT" and not _starts_clause(head):
         return False
     if token.dep_ in ("conj", "parataxis"):
         return True

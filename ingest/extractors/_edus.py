@@ -24,7 +24,13 @@ from datetime import date
 
 from spacy.tokens import Doc, Span, Token
 
-from ingest.extractors._arguments import PICTURE_NOUNS, ArgumentCollector, TimeMention, collect_arguments
+from ingest.extractors._arguments import (
+    PICTURE_NOUNS,
+    ArgumentCollector,
+    ParsedPhrases,
+    TimeMention,
+    collect_arguments,
+)
 from ingest.extractors._clauses import has_verb, is_filler, is_question, split_clauses, strip_edges
 from ingest.extractors._persons import SUBJECT_DEPS, Participants, PersonRewrite, is_vocative, rewrite_persons
 from ingest.extractors.time_expressions import Tense, find_time_phrases, resolve_time_phrase
@@ -33,6 +39,8 @@ from memgraph.models import ArgumentKind, ExtractedEDU
 logger = logging.getLogger(__name__)
 
 _YES_NO_WORDS = frozenset({"yes", "yeah", "yep", "yup", "no", "nope", "nah", "sure", "definitely", "absolutely"})
+# A verbless turn longer than this is an exclamation ("Wow, what an amazing journey!"), not an answer.
+_SHORT_ANSWER_WORDS = 8
 _MODAL_FUTURE = frozenset({"will", "'ll", "shall", "gon"})
 _TRAILING_PUNCTUATION = ".!?,;:-\u2013\u2014 "
 _PICTURE_OPENING = re.compile(r"(?i)^(?:a|an)\s+(?:photo|picture|image|screenshot|drawing|painting)\b")
@@ -50,8 +58,8 @@ class TurnInput:
 
 
 @dataclass(frozen=True)
-class AskedQuestion:
-    """The last question of a turn, kept to give context to a short answer in the next turn."""
+class PrecedingQuestion:
+    """The last question of a turn, quoted by a short answer in the next turn."""
 
     asker: str
     text: str
@@ -63,6 +71,7 @@ class _TurnContext:
     rewrite: PersonRewrite
     times: tuple[TimeMention, ...]
     annotations: dict[int, str]
+    phrases: ParsedPhrases
 
 
 def tense_at(token: Token) -> Tense:
@@ -111,7 +120,7 @@ def _annotations(times: Sequence[TimeMention]) -> dict[int, str]:
     annotations: dict[int, str] = {}
     for mention in times:
         resolved = mention.resolved
-        # "in 2019" or "May 2022" already say the date; repeating it adds nothing.
+        # "in 2019" and "May 2022" contain their date already, so it is not repeated.
         if resolved.name.lower() != resolved.text.lower():
             annotations[mention.end - 1] = resolved.label
     return annotations
@@ -188,7 +197,12 @@ def _make_edu(
         collector.add(-1, speaker, ArgumentKind.PERSON, "mention")
 
     arguments = collect_arguments(
-        tokens, context.rewrite.references, context.turn.participant_names, context.times, collector
+        tokens,
+        context.rewrite.references,
+        context.turn.participant_names,
+        context.times,
+        context.phrases,
+        collector,
     )
     time = _time_of(tokens, context.times)
     return ExtractedEDU(
@@ -201,7 +215,7 @@ def _make_edu(
     )
 
 
-def _answer_edu(context: _TurnContext, previous: AskedQuestion) -> ExtractedEDU | None:
+def _answer_edu(context: _TurnContext, previous: PrecedingQuestion) -> ExtractedEDU | None:
     """Build the EDU of a short answer, quoting the question it answers."""
     variants = context.turn.participant_names
     tokens = [token for token in context.turn.doc if not is_vocative(token, variants)]
@@ -219,7 +233,12 @@ def _answer_edu(context: _TurnContext, previous: AskedQuestion) -> ExtractedEDU 
     collector.add(-1, speaker, ArgumentKind.PERSON, "agent")
     collector.add(-1, previous.asker, ArgumentKind.PERSON, "mention")
     arguments = collect_arguments(
-        tokens, context.rewrite.references, context.turn.participant_names, context.times, collector
+        tokens,
+        context.rewrite.references,
+        context.turn.participant_names,
+        context.times,
+        context.phrases,
+        collector,
     )
     time = _time_of(tokens, context.times)
     return ExtractedEDU(
@@ -234,6 +253,9 @@ def _answer_edu(context: _TurnContext, previous: AskedQuestion) -> ExtractedEDU 
 
 def _is_short_answer(sentences: Sequence[Span], context: _TurnContext) -> bool:
     variants = context.turn.participant_names
+    words = [token for token in context.turn.doc if not token.is_punct and not token.is_space]
+    if len(words) > _SHORT_ANSWER_WORDS:
+        return False
     content = [sentence for sentence in sentences if not is_filler(list(sentence), variants)]
     if any(is_question(sentence) for sentence in sentences) or any(has_verb(list(s)) for s in content):
         return False
@@ -241,7 +263,9 @@ def _is_short_answer(sentences: Sequence[Span], context: _TurnContext) -> bool:
     return bool(content) or first_word in _YES_NO_WORDS
 
 
-def turn_edus(turn: TurnInput, previous: AskedQuestion | None) -> tuple[list[ExtractedEDU], AskedQuestion | None]:
+def turn_edus(
+    turn: TurnInput, previous: PrecedingQuestion | None
+) -> tuple[list[ExtractedEDU], PrecedingQuestion | None]:
     """Build the EDUs of ``turn`` and return them with the turn's last question, if any.
 
     Args:
@@ -251,7 +275,7 @@ def turn_edus(turn: TurnInput, previous: AskedQuestion | None) -> tuple[list[Ext
     doc = turn.doc
     rewrite = rewrite_persons(doc, turn.participants)
     times = _resolve_times(doc, turn.base_date)
-    context = _TurnContext(turn, rewrite, times, _annotations(times))
+    context = _TurnContext(turn, rewrite, times, _annotations(times), ParsedPhrases.of(doc))
     sentences = list(doc.sents)
     variants = turn.participant_names
 
@@ -260,7 +284,7 @@ def turn_edus(turn: TurnInput, previous: AskedQuestion | None) -> tuple[list[Ext
         return ([answer] if answer else []), None
 
     edus: list[ExtractedEDU] = []
-    last_question: AskedQuestion | None = None
+    last_question: PrecedingQuestion | None = None
     for sentence in sentences:
         sentence_tokens = strip_edges(list(sentence), variants)
         if not sentence_tokens or is_filler(sentence_tokens, variants):
@@ -269,7 +293,7 @@ def turn_edus(turn: TurnInput, previous: AskedQuestion | None) -> tuple[list[Ext
             edus.append(_make_edu(context, sentence_tokens, question=True))
             body = render(sentence_tokens, rewrite.replacements, context.annotations)
             body = _lower_first(body, sentence_tokens[0], rewrite.replacements)
-            last_question = AskedQuestion(turn.participants.speaker, _sentence_text(body, question=True))
+            last_question = PrecedingQuestion(turn.participants.speaker, _sentence_text(body, question=True))
             continue
         for clause in split_clauses(sentence):
             clause_tokens = strip_edges(clause, variants)
@@ -297,7 +321,7 @@ def caption_edu(turn_id: str, speaker: str, caption: Doc, participant_names: Map
     collector = ArgumentCollector()
     collector.add(-1, speaker, ArgumentKind.PERSON, "agent")
     tokens = [token for token in caption if token.lemma_.lower() not in PICTURE_NOUNS]
-    arguments = collect_arguments(tokens, (), participant_names, (), collector)
+    arguments = collect_arguments(tokens, (), participant_names, (), ParsedPhrases.of(caption), collector)
     return ExtractedEDU(
         text=f"{speaker} shared {phrase}.",
         speakers=(speaker,),

@@ -7,7 +7,7 @@ person singular ("I'm" → "Caroline is", "you've" → "Melanie has", "I love" �
 "Caroline loves").
 
 "We" and "us" always include the speaker, but whether the others are the listener,
-the speaker's family or people in general cannot be told from one sentence. They
+the speaker's family or people in general cannot be determined from one sentence. They
 become "<speaker> and others", or "<speaker> and <listener>" when the verb is one of
 talking or meeting ("since we last talked") or "both"/"two" follows ("we both").
 "Our" and "ours" become the speaker's possessive, because "our kids" and "our
@@ -31,7 +31,9 @@ _LISTENER_NAME = frozenset({"you", "yourself", "yourselves", "u"})
 _LISTENER_POSSESSIVE = frozenset({"your", "yours"})
 
 # Words after which a name is a form of address even without a comma: "Thanks Mel!".
-_GREETINGS = frozenset({"bye", "congrats", "hello", "hey", "hi", "oh", "ok", "okay", "thanks", "wow", "yeah", "yes", "yep"})
+_GREETINGS = frozenset(
+    {"bye", "congrats", "hello", "hey", "hi", "oh", "ok", "okay", "thanks", "wow", "yeah", "yes", "yep"}
+)
 
 # Verbs after which "we" means the two people in the conversation.
 _MUTUAL_VERBS = frozenset({"talk", "speak", "chat", "catch", "hang", "meet"})
@@ -97,13 +99,12 @@ def _role(token: Token) -> str:
     return "mention"
 
 
-def _group_name(token: Token, participants: Participants) -> str:
-    if participants.listener is not None:
-        verb = token.head
-        following = token.nbor(1).lower_ if token.i + 1 < len(token.doc) else ""
-        if verb.lemma_.lower() in _MUTUAL_VERBS or following in ("both", "two"):
-            return f"{participants.speaker} and {participants.listener}"
-    return f"{participants.speaker} and others"
+def _is_mutual(token: Token) -> bool:
+    """Tell whether "we" or "us" means the two people talking: "since we talked", "us two", "both of us"."""
+    doc = token.doc
+    following = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
+    preceding = doc[token.i - 2 : token.i].text.lower() if token.i >= 2 else ""
+    return token.head.lemma_.lower() in _MUTUAL_VERBS or following in ("both", "two") or preceding == "both of"
 
 
 def _replacement(token: Token, participants: Participants) -> tuple[str, str] | None:
@@ -115,12 +116,15 @@ def _replacement(token: Token, participants: Participants) -> tuple[str, str] | 
     if key in _SPEAKER_POSSESSIVE:
         return possessive(speaker), speaker
     if key in _SPEAKER_GROUP and token.text != "US":
-        return _group_name(token, participants), speaker
+        if listener is not None and _is_mutual(token):
+            return f"{speaker} and {listener}", speaker
+        return f"{speaker} and others", speaker
     if key == "ourselves":
         return "themselves", speaker
     if listener is None:
         return None
     if key in _LISTENER_NAME:
+        # NOTE: generic "you" ("you never know") is also replaced by the listener's name.
         return listener, listener
     if key in _LISTENER_POSSESSIVE:
         return possessive(listener), listener
@@ -133,8 +137,8 @@ def subject_of(verb: Token) -> Token | None:
     for _ in range(4):
         subjects = [child for child in current.children if child.dep_ in SUBJECT_DEPS]
         if subjects:
-            # A misparsed vocative ("Hey Caroline, I've had ...") can be a second subject;
-            # the one nearest before the verb is the real one.
+            # A misparsed vocative ("Hey Caroline, I've had ...") can be a second subject.
+            # The subject nearest before the verb is the real one.
             before = [subject for subject in subjects if subject.i < current.i]
             return before[-1] if before else subjects[0]
         if current.dep_ != "conj" or current.head.i == current.i:
@@ -175,7 +179,7 @@ def _add_s(word: str) -> str:
 
 def _needs_agreement(token: Token) -> bool:
     key = _key(token)
-    # "wanna" and "gonna" are split into "wan na" and "gon na"; "wannas" is not a word.
+    # The tokenizer splits "wanna" into "wan na", and "wannas" is not a word.
     if key in ("wan", "gon"):
         return False
     return token.tag_ == "VBP" or key in _CONTRACTED_VERBS or key == "were"
@@ -196,6 +200,9 @@ def rewrite_persons(tokens: Iterable[Token], participants: Participants) -> Pers
             continue
         text, name = replaced
         rewrite.replacements[token.i] = text
+        if _key(token) == "us" and token.i + 1 < len(token.doc) and token.nbor(1).lower_ == "two":
+            # "just us two" becomes "just Caroline and Melanie".
+            rewrite.replacements[token.i + 1] = ""
         role = "mention" if token.tag_ == "PRP$" or text.endswith(("'s", "'")) else _role(token)
         rewrite.references.append(PersonReference(token.i, name, role))
         if _key(token) in ("i", "you", "u"):
@@ -245,8 +252,9 @@ def is_vocative(token: Token, variants: Container[str]) -> bool:
     """Tell whether ``token`` addresses a participant by name, as in 'Thanks, Mel!'."""
     if token.pos_ != "PROPN" or token.lower_ not in variants:
         return False
-    sentence = token.sent
-    previous = token.nbor(-1) if token.i > sentence.start else None
+    doc = token.doc
+    previous = None if token.is_sent_start else doc[token.i - 1]
+    following = doc[token.i + 1] if token.i + 1 < len(doc) and not doc[token.i + 1].is_sent_start else None
     before_ok = previous is None or previous.is_punct or previous.pos_ == "INTJ" or previous.lower_ in _GREETINGS
-    after_ok = token.i + 1 >= sentence.end or token.nbor(1).is_punct
+    after_ok = following is None or following.is_punct
     return before_ok and after_ok

@@ -12,14 +12,17 @@ Conventions, so that every phrase has one deterministic date:
 * Week phrases ("last week", "3 weeks ago", "in two weeks") resolve to the base
   date shifted by whole weeks and are labelled approximate ("around 1 May 2023").
 * Weekend phrases resolve to the Saturday of that weekend.
-* Month phrases ("last month", "in June") resolve to the first day of the month,
-  year phrases ("last year", "in 2019") to 1 January, season phrases to the first
-  day of the season's first month (Northern Hemisphere: spring March, summer June,
-  autumn September, winter December).
+* Month phrases ("last month", "in June") resolve to the first day of the month.
+  Year phrases ("last year", "in 2019") resolve to 1 January.
+* Season phrases resolve to the first day of the season's first month, with
+  Northern Hemisphere seasons: spring March, summer June, autumn September,
+  winter December.
 * "A few" and "several" count as 3, "a couple" as 2, and "the other day" as two
   days ago; all of them are labelled approximate.
 * Ambiguous phrases (a bare weekday, "this weekend", a date or month without a
   year) resolve into the past for ``Tense.PAST`` and into the future otherwise.
+* "In <count> <unit>" resolves only for ``Tense.FUTURE``, because in a past-tense
+  clause it is a duration.
 """
 
 from __future__ import annotations
@@ -29,10 +32,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 
-import dateparser  # type: ignore[import-untyped]
+import dateparser
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +55,14 @@ MONTH_NAMES = (
 )
 
 
-class Tense(str, Enum):
+class Tense(StrEnum):
     """Direction in which an ambiguous phrase resolves."""
 
     PAST = "past"
     FUTURE = "future"
 
 
-class Granularity(str, Enum):
+class Granularity(StrEnum):
     """Precision of a resolved date."""
 
     DAY = "day"
@@ -123,8 +126,14 @@ def _format_period(day: date, granularity: Granularity) -> str:
 _WEEKDAY = r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # Abbreviations are also words ("sun", "sat"), so they count only capitalised after "last", "next" or "this".
 _WEEKDAY_ABBREVIATION = r"(?:Mon|Tues?|Wed|Thu(?:rs)?|Fri|Sat|Sun)\.?"
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Sept?\.?|Jan\.?|Feb\.?|Aug\.?|Oct\.?|Nov\.?|Dec\.?)"
-_COUNT = r"(?i:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:a\s+)?couple(?:\s+of)?|(?:a\s+)?few|several)"
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Sept?\.?|Jan\.?|Feb\.?|Aug\.?|Oct\.?|Nov\.?|Dec\.?)"
+)
+_COUNT = (
+    r"(?i:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|(?:a\s+)?couple(?:\s+of)?|(?:a\s+)?few|several)"
+)
 _UNIT = r"(?i:days?|weekends?|weeks?|months?|years?)"
 _PART_OF_DAY = r"(?i:\s+(?:morning|afternoon|evening|night))?"
 _SEASON = r"(?i:spring|summer|fall|autumn|winter)"
@@ -136,7 +145,7 @@ _YEAR = r"(?:19|20)\d\d"
 class _Rule:
     kind: str
     pattern: re.Pattern[str]
-    # Pattern that finds the phrase in running text; its group "phrase" is the span.
+    # Pattern that finds the phrase in running text. Its group "phrase" is the span.
     finder: re.Pattern[str]
 
 
@@ -154,7 +163,7 @@ _RULES = (
     ),
     _rule("ago", rf"{_COUNT}\s+{_UNIT}\s+(?i:ago)"),
     _rule("ahead", rf"(?i:in)\s+{_COUNT}\s+{_UNIT}|{_COUNT}\s+{_UNIT}\s+(?i:from\s+now)"),
-    _rule("unit", rf"(?i:last|next|this\s+past|this|coming)\s+(?i:week|weekend|month|year)"),
+    _rule("unit", r"(?i:last|next|this\s+past|this|coming)\s+(?i:week|weekend|month|year)"),
     _rule("season", rf"(?i:last|next|this\s+past|this)\s+{_SEASON}"),
     _rule("weekday", rf"(?:(?i:last|next|this\s+past|this|coming)\s+)?{_WEEKDAY}{_PART_OF_DAY}"),
     _rule("weekday", rf"(?i:last|next|this\s+past|this|coming)\s+{_WEEKDAY_ABBREVIATION}{_PART_OF_DAY}"),
@@ -221,7 +230,7 @@ def find_time_phrases(text: str) -> list[TimePhrase]:
 def resolve_time_phrase(phrase: str, base: date, tense: Tense = Tense.PAST) -> ResolvedTime | None:
     """Resolve one time expression, e.g. 'last Friday', against ``base``.
 
-    Returns None when ``phrase`` is not a time expression that this module knows.
+    Returns None when ``phrase`` is not a time expression that this module handles.
     """
     return _resolve_cached(" ".join(phrase.split()), base, tense)
 
@@ -313,6 +322,9 @@ def _resolve_ago(phrase: str, base: date, tense: Tense) -> ResolvedTime | None:
 
 
 def _resolve_ahead(phrase: str, base: date, tense: Tense) -> ResolvedTime | None:
+    # In a past-tense clause "in two days" is a duration ("we haven't talked in a few days").
+    if tense is Tense.PAST and phrase.lower().startswith("in "):
+        return None
     return _resolve_offset(phrase, base, tense, direction=1)
 
 
@@ -378,7 +390,7 @@ def _resolve_unit(phrase: str, base: date, tense: Tense) -> ResolvedTime | None:
 def _resolve_season(phrase: str, base: date, tense: Tense) -> ResolvedTime | None:
     relation = _relation(phrase)
     start_month = _SEASON_START_MONTH[phrase.lower().split()[-1]]
-    # Season starts of the year before, this year and next year, oldest first.
+    # Season starts from two years back to next year, oldest first.
     starts = [date(base.year + offset, start_month, 1) for offset in (-2, -1, 0, 1)]
     if relation == "last":
         ended = [start for start in starts if _add_months(start, 3) <= base]
@@ -386,9 +398,13 @@ def _resolve_season(phrase: str, base: date, tense: Tense) -> ResolvedTime | Non
     elif relation == "next":
         chosen = next(start for start in starts if start > base)
     else:
-        begun = [start for start in starts if start <= base]
-        current = begun[-1]
-        chosen = current if _add_months(current, 3) > base else next(start for start in starts if start > base)
+        # In October, "this summer" is the summer just over in the past tense, else the next one.
+        current = [start for start in starts if start <= base][-1]
+        ongoing = _add_months(current, 3) > base
+        if ongoing or tense is Tense.PAST:
+            chosen = current
+        else:
+            chosen = next(start for start in starts if start > base)
     return ResolvedTime(phrase, chosen, Granularity.SEASON)
 
 

@@ -28,7 +28,9 @@ def _decode(path: Path) -> list[tuple[str, Any]]:
             try:
                 records.append((f"line {number}", json.loads(line)))
             except json.JSONDecodeError as e:
-                raise InputFormatError(f"invalid JSON: {e.msg} at column {e.colno}", path=str(path), record=f"line {number}") from e
+                raise InputFormatError(
+                    f"invalid JSON: {e.msg} at column {e.colno}", path=str(path), record=f"line {number}"
+                ) from e
         return records
     try:
         data = json.loads(text)

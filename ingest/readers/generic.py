@@ -68,7 +68,7 @@ def parse_generic(record: Any, *, path: str, record_name: str) -> Conversation:
     try:
         return Conversation(id=conversation_id, speakers=tuple(speakers), sessions=tuple(sessions))
     except ValidationError as e:
-        raise InputFormatError(str(e), path=path, record=record_name, field="sessions") from e
+        raise InputFormatError.from_validation(e, path=path, record=record_name, field="sessions") from e
 
 
 def _parse_session(raw: Any, *, index: int, path: str, record: str) -> Session | None:

@@ -58,13 +58,16 @@ def parse_locomo(record: dict[str, Any], *, path: str, default_id: str) -> Conve
         except ValueError as e:
             raise InputFormatError(str(e), path=path, record=record_name, field=f"{key}_date_time") from e
 
-        turns = [_parse_turn(raw, path=path, record=f"{record_name} turn {position}") for position, raw in enumerate(raw_turns, 1)]
+        turns = [
+            _parse_turn(raw, path=path, record=f"{record_name} turn {position}")
+            for position, raw in enumerate(raw_turns, 1)
+        ]
         sessions.append(Session(id=key, index=number, started_at=started_at, turns=tuple(turns)))
 
     try:
         return Conversation(id=conversation_id, speakers=speakers, sessions=tuple(sessions))
     except ValidationError as e:
-        raise InputFormatError(str(e), path=path, record=f"conversation {conversation_id!r}") from e
+        raise InputFormatError.from_validation(e, path=path, record=f"conversation {conversation_id!r}") from e
 
 
 def _parse_turn(raw: Any, *, path: str, record: str) -> Turn:

@@ -88,14 +88,19 @@ class _TurnRanker:
 
 
 class BM25TurnRetriever(_TurnRanker):
-    """Okapi BM25 over turns (bm25s, Lucene variant) with Snowball English stemming and bm25s's English stopwords.
+    """Okapi BM25 over turns (bm25s, Lucene variant) with Snowball English stemming and stopwords.
 
-    The stopword list is bm25s's ``"en"`` list, the 33 words of Lucene's
-    English analyzer. Only turns sharing a term with the query are ranked.
+    The stopwords are bm25s's ``"en_plus"`` list, NLTK's 179 English words.
+    Queries are questions, and Lucene's 33-word list keeps "what", "did",
+    "when" and "how", which then match small-talk turns. Only turns that
+    share a term with the query are ranked.
     """
 
-    def __init__(self, documents: Sequence[TurnDocument], *, dated: bool, name: str | None = None) -> None:
+    def __init__(
+        self, documents: Sequence[TurnDocument], *, dated: bool, name: str | None = None, stopwords: str = "en_plus"
+    ) -> None:
         super().__init__(name or ("bm25+date" if dated else "bm25"), documents, dated=dated)
+        self._stopwords = stopwords
         import bm25s
         import Stemmer
 
@@ -108,7 +113,7 @@ class BM25TurnRetriever(_TurnRanker):
 
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
         tokens: list[list[str]] = self._bm25s.tokenize(
-            texts, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
+            texts, stopwords=self._stopwords, stemmer=self._stemmer, return_ids=False, show_progress=False
         )
         return tokens
 
@@ -124,7 +129,9 @@ class BM25TurnRetriever(_TurnRanker):
 class DenseTurnRetriever(_TurnRanker):
     """Exact cosine search over turn embeddings in numpy, with the embedder memgraph uses."""
 
-    def __init__(self, documents: Sequence[TurnDocument], embedder: Embedder, *, dated: bool, name: str | None = None) -> None:
+    def __init__(
+        self, documents: Sequence[TurnDocument], embedder: Embedder, *, dated: bool, name: str | None = None
+    ) -> None:
         super().__init__(name or ("dense-turns+date" if dated else "dense-turns"), documents, dated=dated)
         self._embedder = embedder
         started = time.perf_counter()

@@ -66,9 +66,9 @@ def recall_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float
     Raises:
         ValueError: ``relevant`` is empty or ``k`` is below 1.
     """
-    wanted = _relevant_set(relevant)
+    evidence = _relevant_set(relevant)
     _check_cutoff(k)
-    return len(wanted.intersection(ranked[:k])) / len(wanted)
+    return len(evidence.intersection(ranked[:k])) / len(evidence)
 
 
 def hit_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
@@ -77,9 +77,9 @@ def hit_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
     Raises:
         ValueError: ``relevant`` is empty or ``k`` is below 1.
     """
-    wanted = _relevant_set(relevant)
+    evidence = _relevant_set(relevant)
     _check_cutoff(k)
-    return 1.0 if wanted.intersection(ranked[:k]) else 0.0
+    return 1.0 if evidence.intersection(ranked[:k]) else 0.0
 
 
 def ndcg_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
@@ -90,10 +90,10 @@ def ndcg_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
     Raises:
         ValueError: ``relevant`` is empty or ``k`` is below 1.
     """
-    wanted = _relevant_set(relevant)
+    evidence = _relevant_set(relevant)
     _check_cutoff(k)
-    gain = sum(1.0 / math.log2(rank + 1) for rank, turn_id in enumerate(ranked[:k], 1) if turn_id in wanted)
-    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(k, len(wanted)) + 1))
+    gain = sum(1.0 / math.log2(rank + 1) for rank, turn_id in enumerate(ranked[:k], 1) if turn_id in evidence)
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(k, len(evidence)) + 1))
     return gain / ideal
 
 
@@ -108,15 +108,15 @@ def walk_budget(hits: Iterable[RankedHit], budget: int, count_tokens: Callable[[
         raise ValueError(f"token budget must be at least 1, got {budget}")
     turns: set[str] = set()
     used = 0
-    taken = 0
+    included = 0
     for hit in hits:
         cost = count_tokens(hit.text)
         if used + cost > budget:
-            return BudgetWalk(frozenset(turns), used, taken, filled=True)
+            return BudgetWalk(frozenset(turns), used, included, filled=True)
         used += cost
-        taken += 1
+        included += 1
         turns.update(hit.turn_ids)
-    return BudgetWalk(frozenset(turns), used, taken, filled=False)
+    return BudgetWalk(frozenset(turns), used, included, filled=False)
 
 
 def budget_recall(
@@ -127,9 +127,9 @@ def budget_recall(
     Raises:
         ValueError: ``relevant`` is empty or ``budget`` is below 1.
     """
-    wanted = _relevant_set(relevant)
+    evidence = _relevant_set(relevant)
     walk = walk_budget(hits, budget, count_tokens)
-    return len(wanted & walk.turn_ids) / len(wanted)
+    return len(evidence & walk.turn_ids) / len(evidence)
 
 
 def score_question(
@@ -142,9 +142,11 @@ def score_question(
 ) -> dict[str, float]:
     """Compute every metric of one question, keyed ``recall@k``, ``hit@k``, ``ndcg@10``, ``budget_recall@N``.
 
-    Two diagnostics come along: ``distinct_turns`` (turns reached by all
-    hits) and ``budget_filled@N`` (1.0 when the hits were enough to spend
-    the budget, so the budget and not the retrieval depth limited recall).
+    Three diagnostics of retrieval depth come along. ``distinct_turns``
+    counts the turns that all hits reach. ``turns_reached@K`` is 1.0 when
+    the hits reach K distinct turns, for the largest cutoff K.
+    ``budget_filled@N`` is 1.0 when a hit was left out for lack of budget,
+    which means the budget and not the retrieval depth limited recall.
     """
     ranked = ranked_turns(hits)
     scores: dict[str, float] = {}
@@ -153,12 +155,14 @@ def score_question(
     for k in cutoffs:
         scores[f"hit@{k}"] = hit_at_k(ranked, relevant, k)
     scores[f"ndcg@{NDCG_CUTOFF}"] = ndcg_at_k(ranked, relevant, NDCG_CUTOFF)
-    wanted = _relevant_set(relevant)
+    evidence = _relevant_set(relevant)
     for budget in budgets:
         walk = walk_budget(hits, budget, count_tokens)
-        scores[f"budget_recall@{budget}"] = len(wanted & walk.turn_ids) / len(wanted)
+        scores[f"budget_recall@{budget}"] = len(evidence & walk.turn_ids) / len(evidence)
         scores[f"budget_filled@{budget}"] = 1.0 if walk.filled else 0.0
     scores["distinct_turns"] = float(len(ranked))
+    deepest = max(cutoffs)
+    scores[f"turns_reached@{deepest}"] = 1.0 if len(ranked) >= deepest else 0.0
     return scores
 
 
@@ -208,10 +212,10 @@ def _means(members: Sequence[Mapping[str, float]]) -> dict[str, float]:
 
 
 def _relevant_set(relevant: Iterable[str]) -> set[str]:
-    wanted = set(relevant)
-    if not wanted:
+    evidence = set(relevant)
+    if not evidence:
         raise ValueError("a question needs at least one relevant turn to be scored")
-    return wanted
+    return evidence
 
 
 def _check_cutoff(k: int) -> None:

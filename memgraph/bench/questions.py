@@ -95,14 +95,15 @@ def normalise_evidence(entries: Iterable[Any], turn_ids: Iterable[str]) -> tuple
         turn_ids: Every turn id of the conversation, as the dialogue spells them.
 
     Returns:
-        The turn ids found, in order and each once; the entries (or parts of
-        entries) that name no turn; and how many ids had to be split out of a
-        longer entry or reformatted to match.
+        Three values. The first is the turn ids found, in order and each
+        once. The second lists the entries, or parts of entries, that name no
+        turn. The third counts the ids that were split out of a longer entry
+        or reformatted to match a turn.
     """
+    known = set(turn_ids)
     by_canonical: dict[str, str] = {}
-    for turn_id in turn_ids:
-        by_canonical.setdefault(canonical_turn_id(turn_id) or turn_id, turn_id)
-    known = set(by_canonical.values())
+    for known_id in sorted(known):
+        by_canonical.setdefault(canonical_turn_id(known_id) or known_id, known_id)
 
     found: list[str] = []
     unreachable: list[str] = []
@@ -113,11 +114,8 @@ def normalise_evidence(entries: Iterable[Any], turn_ids: Iterable[str]) -> tuple
             continue
         parts = [part.strip() for part in _ID_SEPARATORS.split(entry.strip()) if part.strip()]
         for part in parts or [entry]:
-            if part in known:
-                turn_id: str | None = part
-            else:
-                canonical = canonical_turn_id(part)
-                turn_id = by_canonical.get(canonical) if canonical else None
+            canonical = canonical_turn_id(part)
+            turn_id = part if part in known else by_canonical.get(canonical or part)
             if turn_id is None:
                 unreachable.append(part)
                 continue
@@ -135,7 +133,7 @@ def read_question_sets(path: str | Path, turn_ids: dict[str, set[str]]) -> list[
         turn_ids: Turn ids of each conversation read from the file, by conversation id.
 
     Raises:
-        InputFormatError: the file is not JSON, holds no LoCoMo conversation,
+        InputFormatError: the file is not JSON, contains no LoCoMo conversation,
             names a conversation missing from ``turn_ids``, or a ``qa`` entry is malformed.
     """
     path = Path(path)
@@ -152,7 +150,9 @@ def read_question_sets(path: str | Path, turn_ids: dict[str, set[str]]) -> list[
         # Same id rule as ingest.readers.locomo.parse_locomo, so questions meet their conversation.
         conversation_id = str(record.get("sample_id") or path.stem)
         if conversation_id not in turn_ids:
-            raise InputFormatError("conversation has questions but was not read", path=str(path), record=conversation_id)
+            raise InputFormatError(
+                "conversation has questions but was not read", path=str(path), record=conversation_id
+            )
         sets.append(_question_set(record, conversation_id, turn_ids[conversation_id], path=str(path)))
     if not sets:
         raise InputFormatError("no LoCoMo conversation with questions found", path=str(path))

@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 #: Weight of the EDU–session edge relative to an EDU–argument edge.
 SESSION_EDGE_WEIGHT = 0.25
+#: Weight of the edge between an EDU and its source turn.
+TURN_EDGE_WEIGHT = 1.0
+#: Weight of the edge between consecutive turns of a session (a question and its answer).
+NEXT_TURN_EDGE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,17 @@ def load_space_graph(store: GraphStore, space: str, revision: int | None) -> Spa
 
     for record in edus:
         link(node_index[record["id"]], index_of("session:" + record["session_id"]), SESSION_EDGE_WEIGHT)
+
+    turn_positions: dict[str, tuple[str, int]] = {}
+    for record in store.read("retrieval.space_edu_turns", space=space):
+        if record["edu_id"] in node_index:
+            link(node_index[record["edu_id"]], index_of("turn:" + record["turn_key"]), TURN_EDGE_WEIGHT)
+            turn_positions[record["turn_key"]] = (record["session_id"], int(record["position"] or 0))
+    by_place = {place: key for key, place in turn_positions.items()}
+    for key, (session_id, position) in turn_positions.items():
+        following = by_place.get((session_id, position + 1))
+        if following is not None:
+            link(index_of("turn:" + key), index_of("turn:" + following), NEXT_TURN_EDGE_WEIGHT)
 
     size = len(node_index)
     adjacency = sp.csr_matrix((weights, (rows, cols)), shape=(size, size), dtype=np.float64)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from enum import Enum
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -12,13 +12,16 @@ from pydantic import BaseModel, Field
 from memgraph.embeddings import Embedder
 from memgraph.models import Hit
 from memgraph.retrieval.propagation import GraphCache, personalized_pagerank
-from memgraph.retrieval.seed import argument_seeds, edu_seeds
+from memgraph.retrieval.seed import argument_seeds, edu_seeds, text_seeds
 from memgraph.store import GraphStore
+
+if TYPE_CHECKING:
+    from memgraph.retrieval.seed_filter import SeedFilter
 
 logger = logging.getLogger(__name__)
 
 
-class SearchMode(str, Enum):
+class SearchMode(StrEnum):
     """How EDUs are ranked."""
 
     DENSE = "dense"  # vector similarity of EDUs to the query
@@ -35,6 +38,10 @@ class SearchSettings(BaseModel):
         default=0.5, ge=0.0, le=1.0, description="Share of the normalised PPR mass in the final score."
     )
     candidates_per_hit: int = Field(default=4, ge=1, description="PPR candidates scored per requested hit.")
+    seed_texts: int = Field(default=20, ge=0, description="EDU and turn seeds taken from the full-text index.")
+    text_seed_weight: float = Field(
+        default=0.5, ge=0.0, description="Restart weight of full-text seeds relative to vector seeds."
+    )
 
 
 def search(
@@ -47,8 +54,13 @@ def search(
     k: int,
     mode: SearchMode,
     settings: SearchSettings,
+    seed_filter: SeedFilter | None = None,
 ) -> list[Hit]:
-    """Return the ``k`` best EDUs of ``space`` for ``query``, best first."""
+    """Return the ``k`` best EDUs of ``space`` for ``query``, best first.
+
+    In graph mode, ``seed_filter`` drops seed EDUs that are not relevant to
+    the query before propagation; dense mode does not use it.
+    """
     embedding = embedder.embed_query(query)
     if mode is SearchMode.DENSE:
         seeds = edu_seeds(store, space, embedding, k)
@@ -57,10 +69,21 @@ def search(
     seeds = edu_seeds(store, space, embedding, max(k, settings.seed_edus))
     if not seeds:
         return []
+    if seed_filter is not None:
+        from memgraph.retrieval.seed_filter import filter_seeds
+
+        seeds = filter_seeds(seed_filter, store, space=space, query=query, embedding=embedding, seeds=seeds)
     restart: dict[str, float] = {edu_id: max(score, 0.0) for edu_id, score in seeds.items()}
     if settings.seed_arguments:
         for argument_id, score in argument_seeds(store, space, embedding, settings.seed_arguments).items():
             restart["argument:" + argument_id] = max(score, 0.0)
+
+    if settings.seed_texts:
+        text_edus, text_turns = text_seeds(store, space, query, settings.seed_texts)
+        for edu_id, score in text_edus.items():
+            restart[edu_id] = restart.get(edu_id, 0.0) + settings.text_seed_weight * score
+        for turn_key, score in text_turns.items():
+            restart["turn:" + turn_key] = settings.text_seed_weight * score
 
     graph = cache.get(store, space)
     mass = personalized_pagerank(graph, restart, damping=settings.damping)[: len(graph.edu_ids)]
@@ -72,7 +95,9 @@ def search(
 
     top_mass = max(candidates.values(), default=0.0) or 1.0
     propagation = {edu_id: value / top_mass for edu_id, value in candidates.items()}
-    return _rank(_details(store, space, list(candidates), embedding), propagation, k, weight=settings.propagation_weight)
+    return _rank(
+        _details(store, space, list(candidates), embedding), propagation, k, weight=settings.propagation_weight
+    )
 
 
 def _details(store: GraphStore, space: str, edu_ids: list[str], embedding: np.ndarray) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from memgraph.embeddings import Vectors
 from memgraph.store import OVERFETCH, GraphStore
@@ -34,3 +35,32 @@ def edu_seeds(store: GraphStore, space: str, embedding: Vectors, k: int) -> dict
 def argument_seeds(store: GraphStore, space: str, embedding: Vectors, k: int) -> dict[str, float]:
     """Return the ``k`` arguments of the space nearest to the query, with cosine similarity."""
     return _nearest(store, "argument", space, embedding, k)
+
+
+_LUCENE_SPECIAL = re.compile(r'[+\-&|!(){}\[\]^"~*?:\\/]')
+
+
+def lucene_terms(query: str) -> str:
+    """Turn free text into a Lucene query of plain terms, joined by OR.
+
+    Operators and special characters are dropped rather than escaped, and the
+    text is lower-cased so that AND, OR and NOT are read as words.
+    """
+    return " ".join(_LUCENE_SPECIAL.sub(" ", query).lower().split())
+
+
+def text_seeds(store: GraphStore, space: str, query: str, k: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Return EDUs and turn keys of the space that match the query's words, with scores scaled to [0, 1].
+
+    NOTE: the full-text index cannot filter by space, so a space whose matches
+    all rank below ``k * OVERFETCH`` other spaces' gets fewer text seeds; the
+    vector seeds, which fall back to an exact scan, still find it.
+    """
+    terms = lucene_terms(query)
+    if not terms:
+        return {}, {}
+    records = store.read("retrieval.text_seeds", space=space, text=terms, k=k, fetch=k * OVERFETCH)
+    top = max((float(record["score"]) for record in records), default=0.0) or 1.0
+    edus = {record["id"]: float(record["score"]) / top for record in records if record["kind"] == "edu"}
+    turns = {record["id"]: float(record["score"]) / top for record in records if record["kind"] == "turn"}
+    return edus, turns

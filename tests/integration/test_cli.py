@@ -105,7 +105,9 @@ def test_query_table_shows_dates_and_turns(cli: Any) -> None:
 
 def test_bad_file_fails_with_file_and_field(cli: Any, tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
-    broken.write_text(json.dumps({"id": "x", "sessions": [{"date": "2024-01-01", "turns": [{"text": "hi"}]}]}), encoding="utf-8")
+    broken.write_text(
+        json.dumps({"id": "x", "sessions": [{"date": "2024-01-01", "turns": [{"text": "hi"}]}]}), encoding="utf-8"
+    )
 
     completed = cli("ingest", str(broken), check=False)
 

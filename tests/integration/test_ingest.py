@@ -15,7 +15,9 @@ from tests.fakes import TurnExtractor
 
 def _graph_size(memory: Any) -> tuple[int, int]:
     stats = memory.stats()
-    nodes = sum(stats[key] for key in ("conversations", "sessions", "turns", "edus", "arguments")) + 1  # + the Space node
+    nodes = (
+        sum(stats[key] for key in ("conversations", "sessions", "turns", "edus", "arguments")) + 1
+    )  # + the Space node
     return nodes, stats["relationships"]
 
 

@@ -14,7 +14,10 @@ from tests.fakes import TurnExtractor
 def _conversation(conversation_id: str, texts: list[str]) -> Conversation:
     from datetime import datetime
 
-    turns = tuple(Turn(id=f"T{position}", speaker="Zoe" if position % 2 else "Yann", text=text) for position, text in enumerate(texts, 1))
+    turns = tuple(
+        Turn(id=f"T{position}", speaker="Zoe" if position % 2 else "Yann", text=text)
+        for position, text in enumerate(texts, 1)
+    )
     session = Session(id="session_1", index=1, started_at=datetime(2024, 1, 5, 10, 0), turns=turns)
     return Conversation(id=conversation_id, speakers=("Zoe", "Yann"), sessions=(session,))
 
@@ -24,7 +27,10 @@ def test_search_never_returns_other_space(make_memory: Any, mode: str) -> None:
     large = make_memory(extractor=TurnExtractor())
     small = make_memory(extractor=TurnExtractor())
     large.ingest(SAMPLE_CONVERSATION, progress=False)
-    small.ingest(_conversation("zoe-yann", ["Zoe adopted a greyhound named Pepper from the shelter.", "Yann bought a bike."]), progress=False)
+    small.ingest(
+        _conversation("zoe-yann", ["Zoe adopted a greyhound named Pepper from the shelter.", "Yann bought a bike."]),
+        progress=False,
+    )
 
     small_hits = small.search("Who adopted a greyhound called Pepper?", k=10, mode=mode)
     large_hits = large.search("Who adopted a greyhound called Pepper?", k=10, mode=mode)

@@ -60,7 +60,14 @@ def test_locomo_single_layout_reads_dialogue_only(tmp_path: Path) -> None:
 
 
 def test_locomo_list_layout_uses_sample_id(tmp_path: Path) -> None:
-    record = {"sample_id": "conv-9", "conversation": LOCOMO_BODY, "qa": QA, "event_summary": {}, "observation": {}, "session_summary": {}}
+    record = {
+        "sample_id": "conv-9",
+        "conversation": LOCOMO_BODY,
+        "qa": QA,
+        "event_summary": {},
+        "observation": {},
+        "session_summary": {},
+    }
     path = _write(tmp_path, "locomo10.json", [record, {**record, "sample_id": "conv-10"}])
 
     conversations = read_conversations(path)
@@ -83,7 +90,12 @@ def test_image_caption_is_kept_with_its_turn(tmp_path: Path) -> None:
 def test_generic_format_defaults_ids(tmp_path: Path) -> None:
     data = {
         "id": "c1",
-        "sessions": [{"date": "2024-02-01T09:30:00", "turns": [{"speaker": "Ann", "text": "Hello"}, {"speaker": "Bo", "text": "Hi"}]}],
+        "sessions": [
+            {
+                "date": "2024-02-01T09:30:00",
+                "turns": [{"speaker": "Ann", "text": "Hello"}, {"speaker": "Bo", "text": "Hi"}],
+            }
+        ],
     }
     path = _write(tmp_path, "c1.json", data)
 
@@ -111,8 +123,16 @@ def test_generic_jsonl_reads_one_conversation_per_line(tmp_path: Path) -> None:
         ({"sessions": []}, "item 1", "id"),
         ({"id": "c", "sessions": [{"turns": []}]}, "conversation 'c' session 1", "date"),
         ({"id": "c", "sessions": [{"date": "someday", "turns": []}]}, "conversation 'c' session 1", "date"),
-        ({"id": "c", "sessions": [{"date": "2024-01-01", "turns": [{"text": "x"}]}]}, "conversation 'c' session 1 turn 1", "speaker"),
-        ({"id": "c", "sessions": [{"date": "2024-01-01", "turns": [{"speaker": "A"}]}]}, "conversation 'c' session 1 turn 1", "text"),
+        (
+            {"id": "c", "sessions": [{"date": "2024-01-01", "turns": [{"text": "x"}]}]},
+            "conversation 'c' session 1 turn 1",
+            "speaker",
+        ),
+        (
+            {"id": "c", "sessions": [{"date": "2024-01-01", "turns": [{"speaker": "A"}]}]},
+            "conversation 'c' session 1 turn 1",
+            "text",
+        ),
     ],
 )
 def test_invalid_record_names_file_record_and_field(tmp_path: Path, data: object, record: str, field: str) -> None:
@@ -146,3 +166,12 @@ def test_invalid_utf8_is_reported(tmp_path: Path) -> None:
 def test_missing_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError, match="file not found"):
         read_conversations(tmp_path / "absent.json")
+
+
+def test_duplicate_turn_ids_are_rejected(tmp_path: Path) -> None:
+    turn = {"id": "t1", "speaker": "Ann", "text": "x"}
+    data = {"id": "c", "sessions": [{"date": "2024-01-01", "turns": [turn]}, {"date": "2024-01-02", "turns": [turn]}]}
+    path = _write(tmp_path, "dup.json", data)
+
+    with pytest.raises(InputFormatError, match="duplicate turn id 't1' in sessions 'session_1' and 'session_2'"):
+        read_conversations(path)

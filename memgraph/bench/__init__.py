@@ -1,0 +1,1 @@
+"""Benchmarks of memgraph's retrieval quality, latency and ingest speed (``memgraph bench``)."""
