@@ -1,5 +1,7 @@
-// Writes of one session. They run in one transaction, in this order, so a
-// failed session leaves nothing half-written.
+// Writes of one session. merge_session to delete_orphan_arguments run in one
+// transaction, in this order, so a failed session leaves nothing half-written.
+// link_similar_arguments and mark_session_ingested run in a second one, once
+// the new arguments are committed and so visible to the vector index.
 
 // name: ingested_sessions
 // Sessions of a conversation already ingested by the given extractor checkpoint.
@@ -8,8 +10,11 @@ WHERE s.checkpoint = $checkpoint
 RETURN s.name AS name
 
 // name: existing_arguments
+// Arguments still flagged pending_links were created by a write that stopped
+// before linking them; they count as new, so that they get linked.
 UNWIND $ids AS id
 MATCH (a:Argument {space: $space, id: id})
+WHERE a.pending_links IS NULL
 RETURN a.id AS id
 
 // name: merge_session
@@ -51,7 +56,8 @@ SET t.turn_id = turn.turn_id,
     t.text = turn.text,
     t.image_caption = turn.image_caption,
     t.position = turn.position,
-    t.timestamp = turn.timestamp
+    t.timestamp = turn.timestamp,
+    t.embedding = turn.embedding
 MERGE (s)-[:HAS_TURN]->(t)
 
 // name: merge_arguments
@@ -60,7 +66,8 @@ MERGE (a:Argument {space: $space, id: argument.id})
   ON CREATE SET a.name = argument.name,
                 a.normalized = argument.normalized,
                 a.kind = argument.kind,
-                a.embedding = argument.embedding
+                a.embedding = argument.embedding,
+                a.pending_links = true
 
 // name: create_edus
 MATCH (s:Session {space: $space, id: $session_id})
@@ -97,14 +104,41 @@ WHERE NOT (a)<-[:HAS_ARGUMENT]-(:EDU)
 DETACH DELETE a
 
 // name: link_similar_arguments
-// Joins each given argument to near-synonyms of the same space. The vector
-// index is shared by all spaces, so it is over-fetched and then filtered.
+// Joins each given argument to the at most $fetch arguments of the same space
+// whose cosine score reaches $threshold, then clears its pending_links flag.
+// The vector index is shared by all spaces, so it is over-fetched and
+// filtered. When all $fetch candidates reach the threshold, other spaces may
+// have crowded this one's out, and an exact scan over the space replaces them;
+// so the links never depend on other spaces. The score is always computed
+// exactly, so both ways store the same value.
 UNWIND $argument_ids AS argument_id
 MATCH (a:Argument {space: $space, id: argument_id})
+REMOVE a.pending_links
+WITH a
 WHERE a.kind <> 'time'
-CALL db.index.vector.queryNodes('argument_embedding', $fetch, a.embedding) YIELD node, score
-WITH a, node, score
-WHERE node.space = $space AND node <> a AND node.kind <> 'time' AND score >= $threshold
+CALL (a) {
+  CALL db.index.vector.queryNodes('argument_embedding', $fetch, a.embedding) YIELD node, score
+  RETURN count(node) = $fetch AND min(score) >= $threshold AS crowded, collect(node) AS candidates
+}
+CALL (a, crowded, candidates) {
+  UNWIND CASE WHEN crowded THEN [] ELSE candidates END AS node
+  WITH node
+  WHERE node.space = $space
+  RETURN node
+  UNION
+  WITH a, crowded
+  WHERE crowded
+  MATCH (node:Argument {space: $space})
+  WHERE node <> a AND node.kind <> 'time'
+  WITH node, vector.similarity.cosine(a.embedding, node.embedding) AS score
+  WHERE score >= $threshold
+  WITH node, score
+  ORDER BY score DESC, node.id
+  LIMIT $fetch
+  RETURN node
+}
+WITH a, node, vector.similarity.cosine(a.embedding, node.embedding) AS score
+WHERE node <> a AND node.kind <> 'time' AND score >= $threshold
 MERGE (a)-[r:SIMILAR_TO]->(node)
 SET r.score = score
 

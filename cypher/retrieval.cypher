@@ -36,6 +36,22 @@ RETURN a.id AS id, score
 ORDER BY score DESC, id
 LIMIT $k
 
+// name: turn_seeds
+CALL db.index.vector.queryNodes('turn_embedding', $fetch, $embedding) YIELD node, score
+WITH node, score
+WHERE node.space = $space
+RETURN node.id AS id, score
+ORDER BY score DESC
+LIMIT $k
+
+// name: turn_seeds_exact
+MATCH (t:Turn {space: $space})
+WHERE t.embedding IS NOT NULL
+WITH t, vector.similarity.cosine(t.embedding, $embedding) AS score
+RETURN t.id AS id, score
+ORDER BY score DESC, id
+LIMIT $k
+
 // name: space_edus
 // EDU nodes of the space with their session, for the propagation graph.
 MATCH (e:EDU {space: $space})
@@ -50,12 +66,15 @@ MATCH (a:Argument {space: $space})-[r:SIMILAR_TO]->(b:Argument)
 RETURN a.id AS source, b.id AS target, r.score AS score
 
 // name: edu_details
+// turn_score is the best similarity of the EDU's source turns to the query.
 UNWIND $ids AS id
 MATCH (e:EDU {space: $space, id: id})<-[:HAS_EDU]-(s:Session)
+OPTIONAL MATCH (e)-[:FROM_TURN]->(t:Turn)
+WITH e, s, max(vector.similarity.cosine(t.embedding, $embedding)) AS turn_score
 RETURN e.id AS id, e.text AS text, e.conversation_id AS conversation_id, s.name AS session_id,
        s.started_at AS session_date, e.speakers AS speakers, e.source_turn_ids AS source_turn_ids,
        e.time_text AS time_text, e.occurred_at AS occurred_at,
-       vector.similarity.cosine(e.embedding, $embedding) AS dense_score
+       vector.similarity.cosine(e.embedding, $embedding) AS dense_score, turn_score
 
 // name: space_edu_turns
 // Source turns of the space's EDUs, with their place in the session.

@@ -42,6 +42,11 @@ CREATE VECTOR INDEX argument_embedding IF NOT EXISTS
 FOR (n:Argument) ON n.embedding
 OPTIONS {indexConfig: {`vector.dimensions`: $dimensions, `vector.similarity_function`: 'cosine'}}
 
+// name: turn_embedding
+CREATE VECTOR INDEX turn_embedding IF NOT EXISTS
+FOR (n:Turn) ON n.embedding
+OPTIONS {indexConfig: {`vector.dimensions`: $dimensions, `vector.similarity_function`: 'cosine'}}
+
 // name: text_fulltext
 // English analyzer: lower case, stop words removed, words stemmed.
 CREATE FULLTEXT INDEX text_fulltext IF NOT EXISTS

@@ -2,7 +2,7 @@
 
 // name: vector_dimensions
 SHOW INDEXES YIELD name, type, options
-WHERE type = 'VECTOR' AND name IN ['edu_embedding', 'argument_embedding']
+WHERE type = 'VECTOR' AND name IN ['edu_embedding', 'argument_embedding', 'turn_embedding']
 RETURN name, options.indexConfig['vector.dimensions'] AS dimensions
 
 // name: await_indexes

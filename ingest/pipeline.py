@@ -18,13 +18,19 @@ from neo4j.exceptions import Neo4jError
 from pydantic import BaseModel, Field
 
 from ingest.extractors.base import ExtractionContext, Extractor
-from ingest.writer import SessionWriter
+from ingest.writer import SessionWriter, turn_embedding_text
 from memgraph import ids
 from memgraph.embeddings import Embedder
-from memgraph.errors import IngestError, MemgraphError
+from memgraph.errors import IngestError, MemgraphError, Neo4jUnavailableError
 from memgraph.models import Conversation, ExtractedArgument, ExtractedEDU, Session
 
 logger = logging.getLogger(__name__)
+
+#: Longest turn text or image caption handed to an extractor, in characters.
+#: spaCy 3.8 estimates its parser's memory at about 1 GB per 100,000 characters
+#: (its error E088), and a longer turn is a pasted document rather than a
+#: message. An extractor may set its own ``max_text_chars``.
+MAX_TEXT_CHARS = 100_000
 
 
 class IngestReport(BaseModel):
@@ -33,7 +39,8 @@ class IngestReport(BaseModel):
     conversations: int = 0
     sessions: int = Field(default=0, description="Sessions written by this job.")
     sessions_skipped: int = Field(default=0, description="Sessions already ingested with the same extractor version.")
-    sessions_failed: list[str] = Field(default_factory=list)
+    sessions_failed: list[str] = Field(default_factory=list, description="'<conversation>/<session>' of each failure.")
+    errors: list[str] = Field(default_factory=list, description="Error message of each session in sessions_failed.")
     turns: int = 0
     edus: int = 0
     arguments: int = Field(default=0, description="Arguments new to the space.")
@@ -102,20 +109,40 @@ def ingest_conversations(
     extractor: Extractor,
     embedder: Embedder,
     progress: bool | None = None,
+    source: str | None = None,
 ) -> IngestReport:
     """Ingest conversations session by session and return the job's report.
 
-    A session whose extraction or write fails is logged, listed in
-    ``report.sessions_failed`` and left unwritten; the job goes on with the
-    others. Sessions already ingested with ``extractor.checkpoint`` are skipped.
+    A session whose extraction or write fails, or that has a text longer than
+    the extractor's ``max_text_chars`` (default :data:`MAX_TEXT_CHARS`), is
+    logged, listed in ``report.sessions_failed`` with its message in
+    ``report.errors``, and left unwritten; the job goes on with the others.
+    Sessions already ingested with ``extractor.checkpoint`` are skipped.
+    ``source`` names the input file in messages.
+
+    Raises:
+        IngestError: two conversations have the same id; nothing was written.
+        Neo4jUnavailableError: Neo4j stopped answering; the sessions written
+            before are kept, and a rerun resumes after them.
     """
+    _reject_duplicate_ids(conversations, source)
     report = IngestReport(conversations=len(conversations))
     started = time.perf_counter()
+    max_chars = int(getattr(extractor, "max_text_chars", MAX_TEXT_CHARS))
     plan: list[tuple[Conversation, list[Session]]] = []
     for conversation in conversations:
         done = writer.ingested_sessions(conversation, extractor.checkpoint)
-        pending = [session for session in conversation.sessions if session.id not in done]
-        report.sessions_skipped += len(conversation.sessions) - len(pending)
+        pending = []
+        for session in conversation.sessions:
+            if session.id in done:
+                report.sessions_skipped += 1
+                continue
+            try:
+                _check_text_lengths(conversation, session, max_chars, source)
+            except IngestError as e:
+                _record_failure(report, f"{conversation.id}/{session.id}", e)
+                continue
+            pending.append(session)
         plan.append((conversation, pending))
 
     bar = _Progress(sum(len(session.turns) for _, sessions in plan for session in sessions), progress)
@@ -126,9 +153,14 @@ def ingest_conversations(
             context = ExtractionContext(conversation_id=conversation.id, speakers=conversation.speakers)
             for session in sessions:
                 label = f"{conversation.id}/{session.id}"
-                # A lazy extract_many does its work here, so the time counts as extraction.
-                with _timed(report, "extract_seconds"):
-                    extraction = next(extractions) if extractions is not None else None
+                extraction = None
+                if extractions is not None:
+                    # A lazy extract_many does its work here, so the time counts as extraction.
+                    with _timed(report, "extract_seconds"):
+                        extraction = _next_extraction(extractions, label)
+                    if extraction is None:
+                        extractions.close()
+                        extractions = None
                 try:
                     _ingest_session(
                         conversation,
@@ -139,10 +171,15 @@ def ingest_conversations(
                         embedder=embedder,
                         report=report,
                         extraction=extraction,
+                        source=source,
                     )
+                except Neo4jUnavailableError as e:
+                    raise Neo4jUnavailableError(
+                        f"ingest stopped at {label}: {e} The {report.sessions} sessions this job wrote are kept; "
+                        "rerun the same ingest to resume after them."
+                    ) from e
                 except MemgraphError as e:
-                    logger.error("session %s failed and was not written: %s", label, e)
-                    report.sessions_failed.append(label)
+                    _record_failure(report, label, e)
                 bar.advance(len(session.turns), label)
     finally:
         if extractions is not None:
@@ -153,6 +190,66 @@ def ingest_conversations(
     report.seconds = time.perf_counter() - started
     logger.info("ingest finished: %s", report.summary())
     return report
+
+
+def _record_failure(report: IngestReport, label: str, error: MemgraphError) -> None:
+    logger.error("session %s failed and was not written: %s", label, error)
+    report.sessions_failed.append(label)
+    report.errors.append(str(error))
+
+
+def _place(source: str | None, conversation: Conversation, session: Session) -> str:
+    """Name a session for messages, e.g. "file a.json, conversation 'c1' session 's2'"."""
+    place = f"conversation {conversation.id!r} session {session.id!r}"
+    return f"file {source}, {place}" if source else place
+
+
+def _reject_duplicate_ids(conversations: Sequence[Conversation], source: str | None) -> None:
+    """Raise IngestError if two conversations share an id, since the second would merge into the first."""
+    seen: set[str] = set()
+    for conversation in conversations:
+        if conversation.id in seen:
+            where = f" in {source}" if source else ""
+            raise IngestError(
+                f"conversation id {conversation.id!r} is given twice{where}; the sessions of the second would "
+                "be taken for those of the first. Give each conversation its own id.",
+                conversation_id=conversation.id,
+                field="id",
+            )
+        seen.add(conversation.id)
+
+
+def _check_text_lengths(conversation: Conversation, session: Session, max_chars: int, source: str | None) -> None:
+    """Raise IngestError naming the first turn of ``session`` whose text or caption exceeds ``max_chars``."""
+    for turn in session.turns:
+        for field, value in (("text", turn.text), ("image_caption", turn.image_caption)):
+            if value is not None and len(value) > max_chars:
+                raise IngestError(
+                    f"{_place(source, conversation, session)} turn {turn.id!r}, field {field!r}: "
+                    f"{len(value):,} characters, more than the {max_chars:,} the extractor accepts. "
+                    "Split the text into several turns; the session was not written.",
+                    conversation_id=conversation.id,
+                    session_id=session.id,
+                    turn_id=turn.id,
+                    field=field,
+                )
+
+
+def _next_extraction(
+    extractions: Generator[Future[list[ExtractedEDU]], None, None], label: str
+) -> Future[list[ExtractedEDU]] | None:
+    """Return the next future of an ``extract_many`` stream, or None once the stream failed or ended early.
+
+    After None the caller extracts each remaining session with ``extract``, so a
+    session that breaks the stream fails alone.
+    """
+    try:
+        return next(extractions)
+    except StopIteration:
+        logger.warning("extraction stream ended before %s; extracting the remaining sessions one by one", label)
+    except Exception as e:  # whatever the extractor raises, the sessions still get their own attempt
+        logger.warning("extraction stream failed at %s (%r); extracting the remaining sessions one by one", label, e)
+    return None
 
 
 def _start_concurrent_extraction(
@@ -191,6 +288,7 @@ def _ingest_session(
     embedder: Embedder,
     report: IngestReport,
     extraction: Future[list[ExtractedEDU]] | None = None,
+    source: str | None = None,
 ) -> None:
     with _timed(report, "extract_seconds"):
         try:
@@ -199,7 +297,9 @@ def _ingest_session(
             raise
         except Exception as e:  # an extractor bug must not end the whole job
             raise IngestError(
-                f"extractor {extractor.checkpoint} failed on {conversation.id}/{session.id}: {e!r}"
+                f"extractor {extractor.checkpoint} failed on {_place(source, conversation, session)}: {e!r}",
+                conversation_id=conversation.id,
+                session_id=session.id,
             ) from e
 
     arguments: dict[str, ExtractedArgument] = {}
@@ -211,6 +311,7 @@ def _ingest_session(
     with _timed(report, "embed_seconds"):
         edu_vectors = embedder.embed_documents([edu.text for edu in edus])
         argument_vectors = embedder.embed_documents([arguments[key].name for key in new_ids])
+        turn_vectors = embedder.embed_documents([turn_embedding_text(turn) for turn in session.turns])
 
     with _timed(report, "write_seconds"):
         try:
@@ -221,10 +322,15 @@ def _ingest_session(
                 edu_vectors,
                 {key: (arguments[key], vector) for key, vector in zip(new_ids, argument_vectors, strict=True)},
                 extractor.checkpoint,
+                turn_vectors=turn_vectors,
             )
         except (Neo4jError, ValueError) as e:
             # Transient errors were already retried by the driver; this one rejects the session's data.
-            raise IngestError(f"Neo4j rejected {conversation.id}/{session.id}: {e}") from e
+            raise IngestError(
+                f"Neo4j rejected {_place(source, conversation, session)}: {e}",
+                conversation_id=conversation.id,
+                session_id=session.id,
+            ) from e
 
     report.sessions += 1
     report.turns += len(session.turns)

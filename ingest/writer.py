@@ -1,4 +1,4 @@
-"""Writes one extracted session into Neo4j in a single transaction."""
+"""Writes one extracted session into Neo4j: its nodes in one transaction, its links and checkpoint in a second."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from neo4j.exceptions import Neo4jError
 
 from memgraph import cypher, ids
 from memgraph.embeddings import Vectors
-from memgraph.models import Conversation, ExtractedArgument, ExtractedEDU, Session
+from memgraph.errors import MemgraphError
+from memgraph.models import Conversation, ExtractedArgument, ExtractedEDU, Session, Turn
 from memgraph.store import OVERFETCH, GraphStore
 
 logger = logging.getLogger(__name__)
@@ -19,6 +21,11 @@ logger = logging.getLogger(__name__)
 #: Neo4j reports cosine similarity as (1 + cosine) / 2, hence 0.9 on its scale.
 DEFAULT_SIMILARITY_THRESHOLD = 0.9
 _SIMILAR_PER_ARGUMENT = 5
+
+
+def turn_embedding_text(turn: Turn) -> str:
+    """Text embedded for a turn: the speaker's name, then the text and image caption."""
+    return f"{turn.speaker}: {turn.content}"
 
 
 class SessionWriter:
@@ -60,13 +67,23 @@ class SessionWriter:
         edu_vectors: Vectors,
         new_arguments: dict[str, tuple[ExtractedArgument, Vectors]],
         checkpoint: str,
+        turn_vectors: Vectors | None = None,
     ) -> None:
         """Replace the session's turns and EDUs, link similar arguments, then mark the session ingested.
 
         The session's nodes are written in one transaction, so a failure
-        leaves none of them. The session is marked with ``checkpoint`` only
-        after the links are made; an interrupted session is rewritten on the
-        next run.
+        leaves none of them. A second transaction links the new arguments
+        (the vector index sees them only once committed) and marks the session
+        with ``checkpoint``. When that one fails, the session is deleted again.
+        If the process dies in between, the session stays unmarked and its new
+        arguments stay flagged ``pending_links``, so the next run rewrites the
+        session and links those arguments. ``turn_vectors``, one row per turn
+        of the session, are the embeddings of :func:`turn_embedding_text`;
+        without them turns get none.
+
+        Raises:
+            Neo4jError: Neo4j rejected the session.
+            Neo4jUnavailableError: Neo4j stopped answering.
         """
         session_key = ids.session_key(conversation.id, session.id)
         edu_rows = self._edu_rows(conversation, session, edus, edu_vectors, checkpoint)
@@ -89,6 +106,7 @@ class SessionWriter:
                 "image_caption": turn.image_caption,
                 "position": position,
                 "timestamp": turn.timestamp,
+                "embedding": turn_vectors[position - 1].tolist() if turn_vectors is not None else None,
             }
             for position, turn in enumerate(session.turns, 1)
         ]
@@ -114,19 +132,39 @@ class SessionWriter:
             if stale:
                 tx.run(cypher.query("ingest.delete_orphan_arguments"), common, argument_ids=stale).consume()
 
-        self.store.transaction(work)
-        if argument_rows:
-            self.store.write(
-                "ingest.link_similar_arguments",
+        def finish(tx: Any) -> None:
+            if argument_rows:
+                tx.run(
+                    cypher.query("ingest.link_similar_arguments"),
+                    space=self.space,
+                    argument_ids=[row["id"] for row in argument_rows],
+                    fetch=_SIMILAR_PER_ARGUMENT * OVERFETCH,
+                    threshold=self.similarity_threshold,
+                ).consume()
+            tx.run(
+                cypher.query("ingest.mark_session_ingested"),
                 space=self.space,
-                argument_ids=[row["id"] for row in argument_rows],
-                fetch=_SIMILAR_PER_ARGUMENT * OVERFETCH,
-                threshold=self.similarity_threshold,
-            )
-        self.store.write(
-            "ingest.mark_session_ingested", space=self.space, session_id=session_key, checkpoint=checkpoint
-        )
+                session_id=session_key,
+                checkpoint=checkpoint,
+            ).consume()
+
+        self.store.transaction(work)
+        try:
+            self.store.transaction(finish)
+        except (Neo4jError, ValueError):
+            self._remove_unfinished(conversation, session)
+            raise
         logger.debug("space %r: wrote %s with %d EDUs", self.space, session_key, len(edu_rows))
+
+    def _remove_unfinished(self, conversation: Conversation, session: Session) -> None:
+        """Delete a session whose linking failed, so that no search finds it half-written."""
+        try:
+            self.store.delete_session(self.space, conversation.id, session.id)
+        except (Neo4jError, MemgraphError) as e:
+            # The session stays unmarked, so the next run rewrites it anyway.
+            logger.warning(
+                "space %r: could not delete unfinished session %s/%s: %s", self.space, conversation.id, session.id, e
+            )
 
     def _edu_rows(
         self,

@@ -56,4 +56,23 @@ class InputFormatError(MemgraphError):
 
 
 class IngestError(MemgraphError):
-    """A session could not be ingested; sessions stored before it are kept."""
+    """A session could not be ingested; sessions stored before it are kept.
+
+    ``conversation_id``, ``session_id``, ``turn_id`` and ``field`` name the failing
+    place when it is known, and ``None`` otherwise.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        conversation_id: str | None = None,
+        session_id: str | None = None,
+        turn_id: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.conversation_id = conversation_id
+        self.session_id = session_id
+        self.turn_id = turn_id
+        self.field = field

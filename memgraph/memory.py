@@ -76,6 +76,7 @@ class Memory:
     ) -> None:
         if not isinstance(space, str) or not space.strip():
             raise ConfigurationError(f"space must be a non-empty string, got {space!r}")
+        _require_unicode(space, "space")
         self.space = space
         self.embedder = as_embedder(embedder)
         self.search_settings = search_settings or SearchSettings()
@@ -128,13 +129,18 @@ class Memory:
 
         Raises:
             InputFormatError: the file is invalid; nothing of it is written.
+            IngestError: two conversations have the same id; nothing is written.
             SchemaMismatchError: the embedder's dimension differs from the existing indexes.
+            Neo4jUnavailableError: Neo4j does not answer, or stopped answering during
+                the job; the sessions written before are kept.
         """
         from ingest.pipeline import ingest_conversations
         from ingest.readers import read_conversations
         from ingest.writer import SessionWriter
 
+        file_name = None
         if isinstance(source, str | Path):
+            file_name = str(source)
             conversations = read_conversations(source)
         elif isinstance(source, Conversation):
             conversations = [source]
@@ -147,6 +153,7 @@ class Memory:
             extractor=self.extractor,
             embedder=self.embedder,
             progress=progress,
+            source=file_name,
         )
         self._graphs.invalidate(self.space)
         return report
@@ -155,6 +162,7 @@ class Memory:
         """Return the ``k`` EDUs of this space that best answer ``query``, best first."""
         if not query.strip():
             raise ConfigurationError("query is empty; pass the question to search memory for")
+        _require_unicode(query, "query")
         if k < 1:
             raise ConfigurationError(f"k must be at least 1, got {k}")
         return search(
@@ -210,3 +218,14 @@ class Memory:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _require_unicode(value: str, name: str) -> None:
+    """Raise ConfigurationError if ``value`` holds an unpaired surrogate, which Neo4j cannot store."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ConfigurationError(
+            f"{name} contains the unpaired surrogate U+{ord(value[e.start]):04X} at character {e.start}; "
+            "pass valid Unicode text"
+        ) from e

@@ -7,12 +7,13 @@ one memory space.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, LiteralString, TypeVar
 
 import neo4j
 from neo4j import Driver, GraphDatabase, ManagedTransaction, NotificationMinimumSeverity
-from neo4j.exceptions import AuthError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
 
 from memgraph import cypher
 from memgraph.config import Neo4jSettings
@@ -74,20 +75,41 @@ class GraphStore:
 
     # -- low-level helpers -------------------------------------------------
 
+    @contextmanager
+    def _connection_errors(self) -> Iterator[None]:
+        """Turn a lost connection, left after the driver's retries, into :class:`Neo4jUnavailableError`."""
+        try:
+            yield
+        except (ServiceUnavailable, SessionExpired) as e:
+            raise Neo4jUnavailableError(
+                f"Neo4j at {self.settings.uri} stopped answering and the driver's retries ran out: {e}. "
+                "Check that the server runs (`memgraph neo4j status` for the local one), then repeat the call."
+            ) from e
+
     def read(self, name: str, **parameters: Any) -> list[dict[str, Any]]:
-        """Run the read statement ``name`` (``"<file>.<statement>"``) and return its records as dicts."""
+        """Run the read statement ``name`` (``"<file>.<statement>"``) and return its records as dicts.
+
+        Raises:
+            Neo4jUnavailableError: the server stopped answering.
+        """
         statement = cypher.query(name)
         logger.debug("read %s %s", name, _abbreviate(parameters))
-        records, _, _ = self.driver.execute_query(
-            statement, parameters, database_=self.database, routing_=neo4j.RoutingControl.READ
-        )
+        with self._connection_errors():
+            records, _, _ = self.driver.execute_query(
+                statement, parameters, database_=self.database, routing_=neo4j.RoutingControl.READ
+            )
         return [record.data() for record in records]
 
     def write(self, name: str, **parameters: Any) -> list[dict[str, Any]]:
-        """Run the write statement ``name`` in its own managed transaction, retried on transient errors."""
+        """Run the write statement ``name`` in its own managed transaction, retried on transient errors.
+
+        Raises:
+            Neo4jUnavailableError: the server stopped answering.
+        """
         statement = cypher.query(name)
         logger.debug("write %s %s", name, _abbreviate(parameters))
-        records, _, _ = self.driver.execute_query(statement, parameters, database_=self.database)
+        with self._connection_errors():
+            records, _, _ = self.driver.execute_query(statement, parameters, database_=self.database)
         return [record.data() for record in records]
 
     def transaction(self, work: Callable[[ManagedTransaction], T]) -> T:
@@ -95,24 +117,34 @@ class GraphStore:
 
         The driver retries ``work`` on transient failures, so it must be
         idempotent and must not keep state between attempts.
+
+        Raises:
+            Neo4jUnavailableError: the server stopped answering; the transaction
+                may or may not have been committed.
         """
-        with self.driver.session(database=self.database) as db_session:
+        with self._connection_errors(), self.driver.session(database=self.database) as db_session:
             return db_session.execute_write(work)
 
     # -- schema ------------------------------------------------------------
 
     def apply_schema(self, dimensions: int) -> None:
-        """Create constraints and indexes if missing, then check the vector dimensions.
+        """Check the vector dimensions, then create constraints and indexes if missing.
 
         Raises:
-            SchemaMismatchError: the existing vector indexes have another dimension.
+            SchemaMismatchError: the existing vector indexes have another
+                dimension; nothing was created or changed.
+            Neo4jUnavailableError: the server stopped answering.
         """
-        for statement in cypher.statements_of("schema"):
-            self.driver.execute_query(statement, {"dimensions": dimensions}, database_=self.database)
         self.check_dimensions(dimensions)
-        self.driver.execute_query(
-            cypher.query("schema_check.await_indexes"), {"timeout_seconds": 300}, database_=self.database
-        )
+        with self._connection_errors():
+            for statement in cypher.statements_of("schema"):
+                self.driver.execute_query(statement, {"dimensions": dimensions}, database_=self.database)
+        # Another client may have created the indexes between the first check and ours.
+        self.check_dimensions(dimensions)
+        with self._connection_errors():
+            self.driver.execute_query(
+                cypher.query("schema_check.await_indexes"), {"timeout_seconds": 300}, database_=self.database
+            )
 
     def check_dimensions(self, dimensions: int) -> None:
         """Raise :class:`SchemaMismatchError` if a vector index was made for another dimension."""

@@ -19,6 +19,10 @@ _FORMATS = (
 def parse_datetime(value: str) -> datetime:
     """Parse a session or turn date; ISO 8601 first, then the known spellings, then dateparser.
 
+    Relative wordings such as "yesterday" are rejected, because they would
+    resolve against the day of the ingest. All-number dates are read month
+    first, as dateparser does for English: "03/04/2024" is 4 March 2024.
+
     Raises:
         ValueError: the value matches no known date format.
     """
@@ -37,7 +41,15 @@ def parse_datetime(value: str) -> datetime:
 
     import dateparser
 
-    parsed = dateparser.parse(text, languages=["en"], settings={"STRICT_PARSING": True, "REQUIRE_PARTS": ["year"]})
+    parsed = dateparser.parse(
+        text,
+        languages=["en"],
+        settings={
+            "STRICT_PARSING": True,
+            "REQUIRE_PARTS": ["year"],
+            "PARSERS": ["timestamp", "custom-formats", "absolute-time"],
+        },
+    )
     if parsed is None:
         raise ValueError(f"unrecognised date {value!r}; use ISO 8601, e.g. 2023-05-08T13:56:00")
     return parsed

@@ -14,11 +14,19 @@ from memgraph.models import Conversation
 
 def _decode(path: Path) -> list[tuple[str, Any]]:
     try:
-        text = path.read_bytes().decode("utf-8")
+        content = path.read_bytes()
     except FileNotFoundError as e:
         raise InputFormatError("file not found", path=str(path)) from e
+    try:
+        # utf-8-sig also accepts the byte order mark that some editors write first.
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InputFormatError(f"not valid UTF-8 at byte {e.start}", path=str(path)) from e
+        line_number = content.count(b"\n", 0, e.start) + 1
+        column = e.start - (content.rfind(b"\n", 0, e.start) + 1) + 1
+        raise InputFormatError(
+            f"not valid UTF-8 at byte {e.start} (line {line_number}, byte {column} of the line); save the file as UTF-8",
+            path=str(path),
+        ) from e
 
     if path.suffix == ".jsonl":
         records = []
@@ -50,11 +58,22 @@ def read_conversations(path: str | Path) -> list[Conversation]:
     """
     path = Path(path)
     conversations = []
+    records_by_id: dict[str, str] = {}
     for record_name, record in _decode(path):
         if is_locomo(record):
-            conversations.append(parse_locomo(record, path=str(path), default_id=path.stem))
+            conversation = parse_locomo(record, path=str(path), default_id=path.stem)
         else:
-            conversations.append(parse_generic(record, path=str(path), record_name=record_name))
+            conversation = parse_generic(record, path=str(path), record_name=record_name)
+        if conversation.id in records_by_id:
+            # A second conversation with the same id would merge into the first one's sessions.
+            raise InputFormatError(
+                f"duplicate conversation id {conversation.id!r}: {records_by_id[conversation.id]} has it too",
+                path=str(path),
+                record=record_name,
+                field="id",
+            )
+        records_by_id[conversation.id] = record_name
+        conversations.append(conversation)
     if not conversations:
         raise InputFormatError("no conversation found", path=str(path))
     return conversations

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from memgraph.embeddings import Embedder
 from memgraph.models import Hit
 from memgraph.retrieval.propagation import GraphCache, personalized_pagerank
-from memgraph.retrieval.seed import argument_seeds, edu_seeds, text_seeds
+from memgraph.retrieval.seed import argument_seeds, edu_seeds, text_seeds, turn_seeds
 from memgraph.store import GraphStore
 
 if TYPE_CHECKING:
@@ -38,6 +38,10 @@ class SearchSettings(BaseModel):
         default=0.5, ge=0.0, le=1.0, description="Share of the normalised PPR mass in the final score."
     )
     candidates_per_hit: int = Field(default=4, ge=1, description="PPR candidates scored per requested hit.")
+    seed_turns: int = Field(default=10, ge=0, description="Turn seeds taken from the vector index.")
+    turn_similarity_weight: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="Share of the source turn's similarity in an EDU's similarity."
+    )
     seed_texts: int = Field(default=20, ge=0, description="EDU and turn seeds taken from the full-text index.")
     text_seed_weight: float = Field(
         default=0.5, ge=0.0, description="Restart weight of full-text seeds relative to vector seeds."
@@ -73,17 +77,7 @@ def search(
         from memgraph.retrieval.seed_filter import filter_seeds
 
         seeds = filter_seeds(seed_filter, store, space=space, query=query, embedding=embedding, seeds=seeds)
-    restart: dict[str, float] = {edu_id: max(score, 0.0) for edu_id, score in seeds.items()}
-    if settings.seed_arguments:
-        for argument_id, score in argument_seeds(store, space, embedding, settings.seed_arguments).items():
-            restart["argument:" + argument_id] = max(score, 0.0)
-
-    if settings.seed_texts:
-        text_edus, text_turns = text_seeds(store, space, query, settings.seed_texts)
-        for edu_id, score in text_edus.items():
-            restart[edu_id] = restart.get(edu_id, 0.0) + settings.text_seed_weight * score
-        for turn_key, score in text_turns.items():
-            restart["turn:" + turn_key] = settings.text_seed_weight * score
+    restart = _restart_weights(store, space, query, embedding, seeds, settings)
 
     graph = cache.get(store, space)
     mass = personalized_pagerank(graph, restart, damping=settings.damping)[: len(graph.edu_ids)]
@@ -96,24 +90,73 @@ def search(
     top_mass = max(candidates.values(), default=0.0) or 1.0
     propagation = {edu_id: value / top_mass for edu_id, value in candidates.items()}
     return _rank(
-        _details(store, space, list(candidates), embedding), propagation, k, weight=settings.propagation_weight
+        _details(store, space, list(candidates), embedding),
+        propagation,
+        k,
+        weight=settings.propagation_weight,
+        turn_weight=settings.turn_similarity_weight,
     )
+
+
+def _restart_weights(
+    store: GraphStore,
+    space: str,
+    query: str,
+    embedding: np.ndarray,
+    edu_seeds: dict[str, float],
+    settings: SearchSettings,
+) -> dict[str, float]:
+    """Collect the restart weights of the walk, keyed by graph node (EDU id, ``argument:<id>``, ``turn:<key>``).
+
+    Vector seeds weigh their cosine similarity; full-text seeds weigh their
+    score scaled to the best match, times ``settings.text_seed_weight``.
+    """
+    restart: dict[str, float] = {}
+
+    def add(key: str, weight: float) -> None:
+        restart[key] = restart.get(key, 0.0) + max(weight, 0.0)
+
+    for edu_id, score in edu_seeds.items():
+        add(edu_id, score)
+    if settings.seed_arguments:
+        for argument_id, score in argument_seeds(store, space, embedding, settings.seed_arguments).items():
+            add("argument:" + argument_id, score)
+    if settings.seed_turns:
+        for turn_key, score in turn_seeds(store, space, embedding, settings.seed_turns).items():
+            add("turn:" + turn_key, score)
+    if settings.seed_texts:
+        text_edus, text_turns = text_seeds(store, space, query, settings.seed_texts)
+        for edu_id, score in text_edus.items():
+            add(edu_id, settings.text_seed_weight * score)
+        for turn_key, score in text_turns.items():
+            add("turn:" + turn_key, settings.text_seed_weight * score)
+    return restart
 
 
 def _details(store: GraphStore, space: str, edu_ids: list[str], embedding: np.ndarray) -> list[dict[str, Any]]:
     return store.read("retrieval.edu_details", space=space, ids=edu_ids, embedding=embedding.tolist())
 
 
-def _rank(records: list[dict[str, Any]], propagation: dict[str, float], k: int, *, weight: float) -> list[Hit]:
+def _rank(
+    records: list[dict[str, Any]], propagation: dict[str, float], k: int, *, weight: float, turn_weight: float = 0.0
+) -> list[Hit]:
+    """Score records by ``weight`` × propagation + (1 − ``weight``) × similarity, best first.
+
+    Similarity is the EDU's cosine similarity to the query, blended with its
+    source turn's by ``turn_weight``: the turn keeps the context a short EDU loses.
+    """
     hits = []
     for record in records:
         dense = 2.0 * float(record["dense_score"]) - 1.0
+        similarity = dense
+        if record["turn_score"] is not None and turn_weight:
+            similarity = (1.0 - turn_weight) * dense + turn_weight * (2.0 * float(record["turn_score"]) - 1.0)
         spread = propagation.get(record["id"], 0.0)
         hits.append(
             Hit(
                 edu_id=record["id"],
                 text=record["text"],
-                score=weight * spread + (1.0 - weight) * dense,
+                score=weight * spread + (1.0 - weight) * similarity,
                 dense_score=dense,
                 propagation_score=spread,
                 conversation_id=record["conversation_id"],

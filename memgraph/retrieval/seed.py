@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 
 def _nearest(store: GraphStore, kind: str, space: str, embedding: Vectors, k: int) -> dict[str, float]:
-    """Return up to ``k`` node ids of ``kind`` ('edu' or 'argument') with their cosine similarity.
+    """Return up to ``k`` node ids of ``kind`` ('edu', 'turn' or 'argument') with their cosine similarity.
 
     The vector index is shared by all spaces. It is over-fetched and filtered
     to the space; when a large space crowds a small one out of the candidates,
@@ -32,21 +32,33 @@ def edu_seeds(store: GraphStore, space: str, embedding: Vectors, k: int) -> dict
     return _nearest(store, "edu", space, embedding, k)
 
 
+def turn_seeds(store: GraphStore, space: str, embedding: Vectors, k: int) -> dict[str, float]:
+    """Return the keys of the ``k`` turns of the space nearest to the query, with cosine similarity."""
+    return _nearest(store, "turn", space, embedding, k)
+
+
 def argument_seeds(store: GraphStore, space: str, embedding: Vectors, k: int) -> dict[str, float]:
     """Return the ``k`` arguments of the space nearest to the query, with cosine similarity."""
     return _nearest(store, "argument", space, embedding, k)
 
 
 _LUCENE_SPECIAL = re.compile(r'[+\-&|!(){}\[\]^"~*?:\\/]')
+#: Lucene rejects a query of more than 1024 clauses (IndexSearcher.maxClauseCount), and the
+#: analyzer may split one word into a few terms, so a long query is cut well below that.
+_MAX_TERMS = 256
 
 
 def lucene_terms(query: str) -> str:
     """Turn free text into a Lucene query of plain terms, joined by OR.
 
     Operators and special characters are dropped rather than escaped, and the
-    text is lower-cased so that AND, OR and NOT are read as words.
+    text is lower-cased so that AND, OR and NOT are read as words. A query of
+    more than ``_MAX_TERMS`` words keeps its first ``_MAX_TERMS`` distinct ones.
     """
-    return " ".join(_LUCENE_SPECIAL.sub(" ", query).lower().split())
+    words = _LUCENE_SPECIAL.sub(" ", query).lower().split()
+    if len(words) > _MAX_TERMS:
+        words = list(dict.fromkeys(words))[:_MAX_TERMS]
+    return " ".join(words)
 
 
 def text_seeds(store: GraphStore, space: str, query: str, k: int) -> tuple[dict[str, float], dict[str, float]]:

@@ -29,7 +29,7 @@ def test_schema_apply_is_idempotent(make_memory: Any) -> None:
     store.apply_schema(memory.embedder.dimensions)
 
     names = {record["name"] for record in store.read("schema_check.vector_dimensions")}
-    assert names == {"edu_embedding", "argument_embedding"}
+    assert names == {"edu_embedding", "argument_embedding", "turn_embedding"}
     statements = cypher.statements_of("schema")
     assert len(statements) >= 10
 

@@ -173,5 +173,10 @@ def test_duplicate_turn_ids_are_rejected(tmp_path: Path) -> None:
     data = {"id": "c", "sessions": [{"date": "2024-01-01", "turns": [turn]}, {"date": "2024-01-02", "turns": [turn]}]}
     path = _write(tmp_path, "dup.json", data)
 
-    with pytest.raises(InputFormatError, match="duplicate turn id 't1' in sessions 'session_1' and 'session_2'"):
+    with pytest.raises(
+        InputFormatError, match="duplicate turn id 't1': session 'session_1' turn 1 has it too"
+    ) as raised:
         read_conversations(path)
+
+    assert raised.value.record == "conversation 'c' session 2 turn 1"
+    assert raised.value.field == "id"
