@@ -26,7 +26,7 @@ from memgraph.models import Conversation, ExtractedArgument, ExtractedEDU, Sessi
 
 logger = logging.getLogger(__name__)
 
-#: Longest turn text or image caption handed to an extractor, in characters.
+#: Maximum length of a turn text or image caption handed to an extractor, in characters.
 #: spaCy 3.8 estimates its parser's memory at about 1 GB per 100,000 characters
 #: (its error E088), and a longer turn is a pasted document rather than a
 #: message. An extractor may set its own ``max_text_chars``.
@@ -113,16 +113,16 @@ def ingest_conversations(
 ) -> IngestReport:
     """Ingest conversations session by session and return the job's report.
 
-    A session whose extraction or write fails, or that has a text longer than
-    the extractor's ``max_text_chars`` (default :data:`MAX_TEXT_CHARS`), is
-    logged, listed in ``report.sessions_failed`` with its message in
-    ``report.errors``, and left unwritten; the job goes on with the others.
-    Sessions already ingested with ``extractor.checkpoint`` are skipped.
+    A session fails when its extraction or write fails, or when a text is
+    longer than the extractor's ``max_text_chars`` (default :data:`MAX_TEXT_CHARS`).
+    A failed session is logged, listed in ``report.sessions_failed`` with its
+    message in ``report.errors``, and left unwritten, and the job goes on with
+    the others. Sessions already ingested with ``extractor.checkpoint`` are skipped.
     ``source`` names the input file in messages.
 
     Raises:
         IngestError: two conversations have the same id; nothing was written.
-        Neo4jUnavailableError: Neo4j stopped answering; the sessions written
+        Neo4jUnavailableError: Neo4j became unreachable. The sessions written
             before are kept, and a rerun resumes after them.
     """
     _reject_duplicate_ids(conversations, source)
@@ -175,8 +175,8 @@ def ingest_conversations(
                     )
                 except Neo4jUnavailableError as e:
                     raise Neo4jUnavailableError(
-                        f"ingest stopped at {label}: {e} The {report.sessions} sessions this job wrote are kept; "
-                        "rerun the same ingest to resume after them."
+                        f"ingest stopped at {label}: {e} The {report.sessions} sessions this job wrote are kept. "
+                        "Rerun the same ingest to resume after them."
                     ) from e
                 except MemgraphError as e:
                     _record_failure(report, label, e)

@@ -72,9 +72,9 @@ class SessionWriter:
         """Replace the session's turns and EDUs, link similar arguments, then mark the session ingested.
 
         The session's nodes are written in one transaction, so a failure
-        leaves none of them. A second transaction links the new arguments
-        (the vector index sees them only once committed) and marks the session
-        with ``checkpoint``. When that one fails, the session is deleted again.
+        leaves none of them. A second transaction links the new arguments and
+        marks the session with ``checkpoint``, because the vector index includes
+        new arguments only after their commit. When that one fails, the session is deleted again.
         If the process dies in between, the session stays unmarked and its new
         arguments stay flagged ``pending_links``, so the next run rewrites the
         session and links those arguments. ``turn_vectors``, one row per turn

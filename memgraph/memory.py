@@ -131,8 +131,8 @@ class Memory:
             InputFormatError: the file is invalid; nothing of it is written.
             IngestError: two conversations have the same id; nothing is written.
             SchemaMismatchError: the embedder's dimension differs from the existing indexes.
-            Neo4jUnavailableError: Neo4j does not answer, or stopped answering during
-                the job; the sessions written before are kept.
+            Neo4jUnavailableError: Neo4j is unreachable, or became unreachable during
+                the job. The sessions written before are kept.
         """
         from ingest.pipeline import ingest_conversations
         from ingest.readers import read_conversations
@@ -221,7 +221,7 @@ class Memory:
 
 
 def _require_unicode(value: str, name: str) -> None:
-    """Raise ConfigurationError if ``value`` holds an unpaired surrogate, which Neo4j cannot store."""
+    """Raise ConfigurationError if ``value`` contains an unpaired surrogate, which Neo4j cannot store."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:

@@ -82,7 +82,7 @@ class GraphStore:
             yield
         except (ServiceUnavailable, SessionExpired) as e:
             raise Neo4jUnavailableError(
-                f"Neo4j at {self.settings.uri} stopped answering and the driver's retries ran out: {e}. "
+                f"Neo4j at {self.settings.uri} became unreachable, and the driver's retries ran out: {e}. "
                 "Check that the server runs (`memgraph neo4j status` for the local one), then repeat the call."
             ) from e
 
@@ -90,7 +90,7 @@ class GraphStore:
         """Run the read statement ``name`` (``"<file>.<statement>"``) and return its records as dicts.
 
         Raises:
-            Neo4jUnavailableError: the server stopped answering.
+            Neo4jUnavailableError: the server became unreachable.
         """
         statement = cypher.query(name)
         logger.debug("read %s %s", name, _abbreviate(parameters))
@@ -104,7 +104,7 @@ class GraphStore:
         """Run the write statement ``name`` in its own managed transaction, retried on transient errors.
 
         Raises:
-            Neo4jUnavailableError: the server stopped answering.
+            Neo4jUnavailableError: the server became unreachable.
         """
         statement = cypher.query(name)
         logger.debug("write %s %s", name, _abbreviate(parameters))
@@ -119,7 +119,7 @@ class GraphStore:
         idempotent and must not keep state between attempts.
 
         Raises:
-            Neo4jUnavailableError: the server stopped answering; the transaction
+            Neo4jUnavailableError: the server became unreachable. The transaction
                 may or may not have been committed.
         """
         with self._connection_errors(), self.driver.session(database=self.database) as db_session:
@@ -133,7 +133,7 @@ class GraphStore:
         Raises:
             SchemaMismatchError: the existing vector indexes have another
                 dimension; nothing was created or changed.
-            Neo4jUnavailableError: the server stopped answering.
+            Neo4jUnavailableError: the server became unreachable.
         """
         self.check_dimensions(dimensions)
         with self._connection_errors():

@@ -8,7 +8,7 @@ from memgraph.errors import InputFormatError
 
 
 def check_unicode(value: str, *, path: str, record: str, field: str) -> str:
-    """Return ``value`` unless it holds an unpaired surrogate, which no database or model can store.
+    """Return ``value`` unless it contains an unpaired surrogate, which UTF-8, and so Neo4j, cannot encode.
 
     JSON escapes such as ``"\\ud800"`` decode to such surrogates even when the file itself is valid UTF-8.
 

@@ -24,7 +24,8 @@ def _decode(path: Path) -> list[tuple[str, Any]]:
         line_number = content.count(b"\n", 0, e.start) + 1
         column = e.start - (content.rfind(b"\n", 0, e.start) + 1) + 1
         raise InputFormatError(
-            f"not valid UTF-8 at byte {e.start} (line {line_number}, byte {column} of the line); save the file as UTF-8",
+            f"not valid UTF-8 at byte {e.start} (line {line_number}, byte {column} of the line); "
+            "save the file as UTF-8",
             path=str(path),
         ) from e
 

@@ -85,7 +85,7 @@ def _cmd_locomo(args: argparse.Namespace) -> int:
     from memgraph.bench.locomo import MEMGRAPH_MODES, BenchConfig, run_locomo
 
     if not args.verbose:
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+        _quiet_bm25s()
 
     try:
         config = BenchConfig(
@@ -113,6 +113,15 @@ def _cmd_locomo(args: argparse.Namespace) -> int:
         logger.info("full result written to %s", args.out)
     sys.stdout.write(render_locomo(result))
     return 1 if result["aggregate"]["ingest"]["sessions_failed"] else 0
+
+
+def _quiet_bm25s() -> None:
+    """Raise bm25s's log level, which bm25s sets to DEBUG on import, so index builds stay out of the log."""
+    try:
+        import bm25s  # noqa: F401
+    except ImportError:
+        return
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def render_locomo(result: dict[str, Any]) -> str:
@@ -241,10 +250,17 @@ def _cost(result: dict[str, Any]) -> list[str]:
         f"per stage in turns/s: {speeds}",
         f"Peak RSS of the benchmark process: {result['peak_rss_mb']:.0f} MiB (the Neo4j server not included); "
         f"{machine['cpu_count']} CPUs, {machine['platform']}, Python {machine['python']}",
+        f"1-minute load average at start {_first(machine.get('load_average'))} and at end "
+        f"{_first(machine.get('load_average_at_end'))}; above the CPU count, other work shared the CPUs "
+        "and slowed latency and ingest",
     ]
     if ingest["sessions_failed"]:
         lines.append("FAILED sessions: " + ", ".join(ingest["sessions_failed"]))
     return lines
+
+
+def _first(values: list[float] | None) -> str:
+    return "-" if not values else f"{values[0]:.1f}"
 
 
 def _cell(value: float | None, digits: int = 3) -> str:

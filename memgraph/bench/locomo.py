@@ -195,6 +195,7 @@ def run_locomo(
         MemgraphError: the data, the Neo4j connection or a setting is invalid.
     """
     started = datetime.now(UTC)
+    machine = machine_info()  # at the start, so the commit and load are those the run began with
     run_id = f"{started:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
     files = benchmark_files(config.data)
     embedder = embedder or as_embedder(config.model)
@@ -234,7 +235,7 @@ def run_locomo(
             "extractor_checkpoint": extractor.checkpoint,
         },
         "tokenizer": counter.description,
-        "machine": machine_info(),
+        "machine": {**machine, "load_average_at_end": _load_average()},
         "started_at": started.isoformat(timespec="seconds"),
         "seconds": (datetime.now(UTC) - started).total_seconds(),
         "peak_rss_mb": peak_rss_mb(),
@@ -306,16 +307,14 @@ def _bench_conversation(
         logger.info("conversation %s: ingested into space %s: %s", conversation.id, space, report.summary())
         retrievers += [MemgraphRetriever(memory, mode) for mode in config.modes]
         details: list[dict[str, Any]] = [_question_header(question) for question in questions]
-        methods = {}
-        for retriever in retrievers:
-            methods[retriever.name] = _evaluate(retriever, questions, details, config=config, counter=counter)
-            overall = methods[retriever.name]["metrics"].get("overall", {})
+        methods = _evaluate(retrievers, questions, details, config=config, counter=counter)
+        for name, method in methods.items():
             logger.info(
                 "conversation %s: %-18s recall@10 %.3f, p50 %.1f ms",
                 conversation.id,
-                retriever.name,
-                overall.get("recall@10", float("nan")),
-                methods[retriever.name]["latency"].get("p50_ms", 0.0),
+                name,
+                method["metrics"].get("overall", {}).get("recall@10", float("nan")),
+                method["latency"].get("p50_ms", 0.0),
             )
         server = memory.store.driver.get_server_info().agent
     finally:
@@ -367,32 +366,45 @@ def _question_header(question: Question) -> dict[str, Any]:
 
 
 def _evaluate(
-    retriever: Retriever,
+    retrievers: Sequence[Retriever],
     questions: Sequence[Question],
     details: list[dict[str, Any]],
     *,
     config: BenchConfig,
     counter: Callable[[str], int],
-) -> dict[str, Any]:
-    """Ask every question of one method; fill ``details`` and return its metrics and latency."""
-    retriever.search(_WARM_UP_QUERY, config.depth)
-    latencies: list[float] = []
-    rows: list[tuple[int, dict[str, float]]] = []
-    for question, detail in zip(questions, details, strict=True):
-        started = time.perf_counter()
-        hits = retriever.search(question.text, config.depth)
-        latencies.append(time.perf_counter() - started)
+) -> dict[str, dict[str, Any]]:
+    """Send every question to every method; fill ``details`` and return each method's metrics and latency.
 
-        scores = score_question(
-            hits, question.evidence, cutoffs=config.cutoffs, budgets=config.budgets, count_tokens=counter
-        )
-        rows.append((question.category, scores))
-        detail["methods"][retriever.name] = {
-            **scores,
-            "turns": ranked_turns(hits)[: max(config.cutoffs)],
-            "texts": [hit.text for hit in hits[:_TEXTS_KEPT]],
+    Each question goes to all methods in turn before the next question, so
+    that load from other processes falls on every method alike.
+    """
+    for retriever in retrievers:
+        retriever.search(_WARM_UP_QUERY, config.depth)
+    latencies: dict[str, list[float]] = {retriever.name: [] for retriever in retrievers}
+    rows: dict[str, list[tuple[int, dict[str, float]]]] = {retriever.name: [] for retriever in retrievers}
+    for question, detail in zip(questions, details, strict=True):
+        for retriever in retrievers:
+            started = time.perf_counter()
+            hits = retriever.search(question.text, config.depth)
+            latencies[retriever.name].append(time.perf_counter() - started)
+
+            scores = score_question(
+                hits, question.evidence, cutoffs=config.cutoffs, budgets=config.budgets, count_tokens=counter
+            )
+            rows[retriever.name].append((question.category, scores))
+            detail["methods"][retriever.name] = {
+                **scores,
+                "turns": ranked_turns(hits)[: max(config.cutoffs)],
+                "texts": [hit.text for hit in hits[:_TEXTS_KEPT]],
+            }
+    return {
+        name: {
+            "metrics": aggregate_by_category(rows[name]),
+            "latency": latency_summary(latencies[name]),
+            "latencies_s": latencies[name],
         }
-    return {"metrics": aggregate_by_category(rows), "latency": latency_summary(latencies), "latencies_s": latencies}
+        for name in latencies
+    }
 
 
 def ingest_summary(report: IngestReport) -> dict[str, Any]:
@@ -484,7 +496,7 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "load_average_1_5_15_min": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "load_average": _load_average(),
         "git_commit": _git_commit(),
     }
     versions: dict[str, str | None] = {}
@@ -505,6 +517,11 @@ def machine_info() -> dict[str, Any]:
             versions[package] = None
     info["packages"] = versions
     return info
+
+
+def _load_average() -> list[float] | None:
+    """Return the 1, 5 and 15 minute load averages, which show whether other work shared the CPUs."""
+    return [round(value, 2) for value in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def _cpu_model() -> str | None:

@@ -66,7 +66,9 @@ def text_seeds(store: GraphStore, space: str, query: str, k: int) -> tuple[dict[
 
     NOTE: the full-text index cannot filter by space, so a space whose matches
     all rank below ``k * OVERFETCH`` other spaces' gets fewer text seeds; the
-    vector seeds, which fall back to an exact scan, still find it.
+    vector seeds, which fall back to an exact scan, still find it. Lucene's
+    scores also use word statistics of all spaces, so another space's data
+    shifts the weights of these seeds and, in graph mode, the ranks.
     """
     terms = lucene_terms(query)
     if not terms:

@@ -11,6 +11,7 @@ from memgraph.models import Conversation, Session, Turn
 from memgraph.retrieval.seed import text_seeds
 from tests.fakes import TurnExtractor
 from tests.graph_snapshot import differences, take_snapshot
+from tests.hashing_embedder import HashingEmbedder
 
 HOSTILE = [
     "x'}) DETACH DELETE n //",
@@ -44,7 +45,7 @@ def _conversation(conversation_id: str, sessions: dict[str, list[tuple[str, str]
 @pytest.fixture
 def victim(make_memory: Any) -> Any:
     """A space with ordinary data that no other space's input may touch."""
-    memory = make_memory(extractor=TurnExtractor())
+    memory = make_memory(extractor=TurnExtractor(), embedder=HashingEmbedder())
     memory.ingest(
         _conversation("victim-talk", {"session_1": [("V1", "Noor keeps bees on the roof.")]}),
         progress=False,
@@ -55,7 +56,7 @@ def victim(make_memory: Any) -> Any:
 @pytest.mark.parametrize("space", HOSTILE)
 def test_hostile_space_name_is_plain_data(make_memory: Any, victim: Any, space: str) -> None:
     victim_before = take_snapshot(victim.store, victim.space)
-    memory = make_memory(space=space, extractor=TurnExtractor())
+    memory = make_memory(space=space, extractor=TurnExtractor(), embedder=HashingEmbedder())
 
     memory.ingest(_conversation("talk", {"session_1": [("T1", "Noor paints murals at night.")]}), progress=False)
     hits = memory.search("Who paints murals?", k=5)
@@ -84,7 +85,7 @@ def test_hostile_ids_and_texts_round_trip(make_memory: Any, victim: Any) -> None
         HOSTILE[0],
         {"`s1`": [("$space", texts[0]), ("{}", texts[2])], "{s2}": [("`t`", texts[1]), ("x'})//", texts[3])]},
     )
-    memory = make_memory(extractor=TurnExtractor())
+    memory = make_memory(extractor=TurnExtractor(), embedder=HashingEmbedder())
 
     memory.ingest(conversation, progress=False)
     hits = memory.search("MATCH DELETE quoted ticks backslash UNION", k=10, mode="dense")
@@ -102,7 +103,7 @@ def test_hostile_ids_and_texts_round_trip(make_memory: Any, victim: Any) -> None
 
 def test_hostile_session_id_forgets_only_that_session(make_memory: Any, victim: Any) -> None:
     victim_before = take_snapshot(victim.store, victim.space)
-    memory = make_memory(extractor=TurnExtractor())
+    memory = make_memory(extractor=TurnExtractor(), embedder=HashingEmbedder())
     memory.ingest(
         _conversation("c'}) //", {"{}": [("a", "Noor rows a boat.")], "$session_id": [("b", "Noor bakes rye bread.")]}),
         progress=False,
@@ -118,7 +119,7 @@ def test_hostile_session_id_forgets_only_that_session(make_memory: Any, victim: 
 
 
 def test_slashed_ids_keep_sessions_apart(make_memory: Any) -> None:
-    memory = make_memory(extractor=TurnExtractor())
+    memory = make_memory(extractor=TurnExtractor(), embedder=HashingEmbedder())
     # Before ids were escaped in keys, both sessions had the key "a/b/c" and the second overwrote the first.
     first = _conversation("a/b", {"c": [("x", "Noor plants tulips.")]})
     second = _conversation("a", {"b/c": [("b/x", "Noor repairs clocks.")]})
@@ -152,7 +153,7 @@ def test_slashed_ids_keep_sessions_apart(make_memory: Any) -> None:
     ],
 )
 def test_lucene_specials_in_query_are_words(make_memory: Any, victim: Any, query: str) -> None:
-    other = make_memory(extractor=TurnExtractor())
+    other = make_memory(extractor=TurnExtractor(), embedder=HashingEmbedder())
     other.ingest(_conversation("other-talk", {"session_1": [("O1", "Noor keeps bees too.")]}), progress=False)
 
     hits = victim.search(query, k=5)

@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 
+from ingest.extractors.base import ExtractionContext
 from memgraph.config import Neo4jSettings
 from memgraph.memory import Memory
-from memgraph.models import Conversation, Session, Turn
+from memgraph.models import ArgumentKind, Conversation, ExtractedArgument, ExtractedEDU, Session, Turn
 from memgraph.retrieval.propagation import load_space_graph
 from memgraph.retrieval.seed import text_seeds
 from memgraph.store import OVERFETCH
 from tests.fakes import TurnExtractor
 from tests.graph_snapshot import Snapshot, differences, take_snapshot
+from tests.hashing_embedder import HashingEmbedder
 
 #: More EDUs than graph mode over-fetches from the shared vector index (20 seeds x OVERFETCH).
 LARGE_TURNS = 20 * OVERFETCH + 10
@@ -37,23 +39,23 @@ def _conversation(conversation_id: str, speaker: str, sessions: list[list[str]],
     return Conversation(id=conversation_id, speakers=(speaker,), sessions=tuple(built))
 
 
-def _memory(settings: Neo4jSettings, driver: Any, embedder: Any) -> Memory:
+def _memory(settings: Neo4jSettings, driver: Any) -> Memory:
     return Memory(
         space=f"tenancy-{uuid.uuid4().hex[:12]}",
         uri=settings.uri,
         username=settings.username,
         password=settings.password.get_secret_value(),
         driver=driver,
-        embedder=embedder,
+        embedder=HashingEmbedder(),
         extractor=TurnExtractor(),
     )
 
 
 @pytest.fixture(scope="module")
-def spaces(neo4j_settings: Neo4jSettings, neo4j_driver: Any, embedder: Any) -> Iterator[tuple[Memory, Memory]]:
+def spaces(neo4j_settings: Neo4jSettings, neo4j_driver: Any) -> Iterator[tuple[Memory, Memory]]:
     """A large space whose EDUs all answer QUESTION, and a small one whose EDUs do not."""
-    large = _memory(neo4j_settings, neo4j_driver, embedder)
-    small = _memory(neo4j_settings, neo4j_driver, embedder)
+    large = _memory(neo4j_settings, neo4j_driver)
+    small = _memory(neo4j_settings, neo4j_driver)
     large_texts = [
         f"Zoe adopted a greyhound named Pepper, dog number {number}, and rode a bike." for number in range(LARGE_TURNS)
     ]
@@ -155,7 +157,7 @@ def test_space_links_never_leave_space(spaces: tuple[Memory, Memory]) -> None:
 def test_forget_space_keeps_other_spaces(spaces: tuple[Memory, Memory], make_memory: Any) -> None:
     large, small = spaces
     # The same conversation and turn ids as the small space, so every key of one also exists in the other.
-    doomed = make_memory(extractor=TurnExtractor())
+    doomed = make_memory(extractor=TurnExtractor(), embedder=HashingEmbedder())
     doomed.ingest(
         _conversation("yann-notes", "Yann", [SMALL_TEXTS, ["Yann moved to Lyon."]], prefix="Y"), progress=False
     )
@@ -191,8 +193,8 @@ def test_forget_session_removes_exactly_it(make_memory: Any) -> None:
         ["Yann took the Kayak to Annecy.", "Yann saw Ines at the Lake."],
         ["Yann sold the Kayak.", "Yann visited the Museum again."],
     ]
-    memory = make_memory(extractor=TurnExtractor())
-    twin = make_memory(extractor=TurnExtractor())
+    memory = make_memory(extractor=TurnExtractor(), embedder=HashingEmbedder())
+    twin = make_memory(extractor=TurnExtractor(), embedder=HashingEmbedder())
     for target in (memory, twin):
         target.ingest(_conversation("yann-trips", "Yann", sessions), progress=False)
     before = take_snapshot(memory.store, memory.space)
@@ -214,7 +216,7 @@ def test_forget_session_removes_exactly_it(make_memory: Any) -> None:
 
 
 def test_forget_last_session_removes_conversation(make_memory: Any) -> None:
-    memory = make_memory(extractor=TurnExtractor())
+    memory = make_memory(extractor=TurnExtractor(), embedder=HashingEmbedder())
     memory.ingest(_conversation("one-off", "Yann", [["Yann tried archery."]]), progress=False)
 
     memory.forget(conversation_id="one-off", session_id="session_1")
@@ -222,3 +224,53 @@ def test_forget_last_session_removes_conversation(make_memory: Any) -> None:
     after = take_snapshot(memory.store, memory.space)
     assert memory.stats()["conversations"] == 0
     assert {label for label, _ in after.nodes} <= {"Space"}
+
+
+class _PlaceExtractor(TurnExtractor):
+    """Adds to each turn's EDU the place that ``places`` names for the turn id."""
+
+    def __init__(self, places: dict[str, str]) -> None:
+        super().__init__()
+        self._places = places
+
+    def extract(self, session: Session, context: ExtractionContext) -> list[ExtractedEDU]:
+        edus = super().extract(session, context)
+        return [
+            edu.model_copy(
+                update={
+                    "arguments": (
+                        *edu.arguments,
+                        ExtractedArgument(name=self._places[edu.source_turn_ids[0]], kind=ArgumentKind.PLACE),
+                    )
+                }
+            )
+            for edu in edus
+        ]
+
+
+def test_similar_links_ignore_crowding_spaces(make_memory: Any) -> None:
+    hall = "Grand Porto Harbour Fish Market Hall"
+    # Sixty places of another space that are nearer to the hall than this space's market is.
+    crowd_places = {f"C1:{number}": f"{hall} {number}" for number in range(1, 61)}
+    crowd = make_memory(extractor=_PlaceExtractor(crowd_places), embedder=HashingEmbedder())
+    crowd.ingest(
+        _conversation("crowd", "Zoe", [[f"Zoe walked by stall {n}." for n in range(1, 61)]], prefix="C"), progress=False
+    )
+    places = {"H1:1": "Grand Porto Harbour Fish Market", "H2:1": hall}
+    memory = make_memory(extractor=_PlaceExtractor(places), embedder=HashingEmbedder())
+
+    memory.ingest(
+        _conversation("harbour", "Yann", [["Yann sold fish."], ["Yann sold more fish."]], prefix="H"), progress=False
+    )
+
+    hall_embedding = memory.embedder.embed_query(hall).tolist()
+    nearest = memory.store.read(
+        "retrieval.argument_seeds", space=memory.space, embedding=hall_embedding, k=50, fetch=5 * OVERFETCH
+    )
+    links = take_snapshot(memory.store, memory.space).relationships
+    assert [record["id"] for record in nearest] == [f"place:{hall.lower()}"]
+    assert (
+        ("Argument", f"place:{hall.lower()}"),
+        "SIMILAR_TO",
+        ("Argument", "place:grand porto harbour fish market"),
+    ) in links

@@ -528,4 +528,4 @@ def test_lost_server_stops_job_with_resume_hint() -> None:
 
     assert sorted(writer.sessions) == ["c/s1"]
     assert "ingest stopped at c/s2" in str(raised.value)
-    assert "rerun the same ingest to resume" in str(raised.value)
+    assert "Rerun the same ingest to resume" in str(raised.value)

@@ -334,7 +334,9 @@ class _RecordingWriter(SessionWriter):
     def new_argument_ids(self, argument_ids: Sequence[str]) -> list[str]:
         return list(argument_ids)
 
-    def write(self, conversation: Conversation, session: Session, edus: Sequence[ExtractedEDU], *rest: Any) -> None:
+    def write(
+        self, conversation: Conversation, session: Session, edus: Sequence[ExtractedEDU], *rest: Any, **options: Any
+    ) -> None:
         with self._lock:
             self.written.append((session.id, [edu.text for edu in edus]))
 
