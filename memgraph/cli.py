@@ -70,10 +70,15 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.readers import read_conversations
     from memgraph.llm.cli_options import extractor_from_args, usage_line
 
-    conversations = [conversation for path in args.files for conversation in read_conversations(path)]
+    # Every file is read and checked before anything is written; one file keeps its name in error messages.
+    source: Any = (
+        args.files[0]
+        if len(args.files) == 1
+        else [conversation for path in args.files for conversation in read_conversations(path)]
+    )
     extractor = extractor_from_args(args)
     with _memory(args, extractor=extractor) as memory:
-        report = memory.ingest(conversations, progress=None if args.progress else False)
+        report = memory.ingest(source, progress=None if args.progress else False)
     _out(report.summary())
     if extractor is not None:
         _out(usage_line(report, args.llm))

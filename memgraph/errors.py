@@ -14,7 +14,7 @@ class ConfigurationError(MemgraphError):
 
 
 class Neo4jUnavailableError(MemgraphError):
-    """No Neo4j server answered at the configured address."""
+    """No Neo4j server responded at the configured address."""
 
 
 class LocalNeo4jError(MemgraphError):

@@ -155,14 +155,14 @@ class LocalNeo4j:
         )
 
     def up(self, port: int | None = None, timeout: float = 180.0) -> ServerStatus:
-        """Start the server unless it runs, and wait until Bolt answers.
+        """Start the server unless it runs, and wait until Bolt responds.
 
         The first start resolves Neo4j from Maven Central (about 100 MB into
         ``~/.m2``); later starts reuse it.
 
         Raises:
             LocalNeo4jError: Java 17+ or Maven is missing, the port is taken, or
-                the server did not answer within ``timeout`` seconds.
+                the server did not respond within ``timeout`` seconds.
         """
         current = self.status()
         if current.running:
@@ -209,7 +209,7 @@ class LocalNeo4j:
                 return self.status()
             time.sleep(0.5)
         self._terminate(process.pid)
-        raise LocalNeo4jError(f"local Neo4j did not answer on port {port} within {timeout:.0f} s; see {self.log_path}.")
+        raise LocalNeo4jError(f"local Neo4j did not respond on port {port} within {timeout:.0f} s; see {self.log_path}.")
 
     def down(self, timeout: float = 60.0) -> bool:
         """Stop the server; return False if it was not running."""

@@ -54,10 +54,10 @@ class GraphStore:
             self.driver.close()
 
     def verify(self) -> None:
-        """Check that the server answers.
+        """Check that the server responds.
 
         Raises:
-            Neo4jUnavailableError: nothing answers at the URI, or the credentials are rejected.
+            Neo4jUnavailableError: nothing responds at the URI, or the credentials are rejected.
         """
         try:
             self.driver.verify_connectivity()
@@ -68,7 +68,7 @@ class GraphStore:
             ) from e
         except (ServiceUnavailable, OSError, ValueError) as e:
             raise Neo4jUnavailableError(
-                f"no Neo4j server answers at {self.settings.uri} ({self.settings.source}): {e}. "
+                f"no Neo4j server responds at {self.settings.uri} ({self.settings.source}): {e}. "
                 "Start the local server with `memgraph neo4j up`, or run "
                 "`docker compose -f docker/compose.yaml up -d`, or set NEO4J_URI to a running server."
             ) from e

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 class SearchMode(StrEnum):
-    """How EDUs are ranked."""
+    """Ranking method of a search."""
 
     DENSE = "dense"  # vector similarity of EDUs to the query
     GRAPH = "graph"  # vector seeds, then personalized PageRank, fused with vector similarity

@@ -144,7 +144,7 @@ def test_cli_with_closed_port_exits_cleanly(tmp_path: Path) -> None:
 
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
-    assert f"no Neo4j server answers at {uri} (environment)" in completed.stderr
+    assert f"no Neo4j server responds at {uri} (environment)" in completed.stderr
     assert "memgraph neo4j up" in completed.stderr
 
 
