@@ -188,7 +188,7 @@ def ingest_conversations(
     for counter, value in _llm_usage(extractor).items():
         setattr(report, f"llm_{counter}", value - usage_before.get(counter, 0))
     report.seconds = time.perf_counter() - started
-    logger.info("ingest finished: %s", report.summary())
+    logger.debug("ingest finished: %s", report.summary())
     return report
 
 

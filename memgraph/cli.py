@@ -86,6 +86,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
+    if args.questions and args.query:
+        raise MemgraphError("give either a query or --questions FILE, not both")
     if args.questions:
         questions = [
             line.strip() for line in Path(args.questions).read_text(encoding="utf-8").splitlines() if line.strip()
@@ -121,6 +123,7 @@ def _cmd_forget(args: argparse.Namespace) -> int:
                 f"space {args.space!r}: session {args.conversation}/{args.session} "
                 + ("deleted" if found else "not found")
             )
+            return 0 if found else 1
         else:
             deleted = memory.forget()
             _out(f"space {args.space!r}: deleted {deleted} nodes")
@@ -133,7 +136,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         _out(json.dumps({"space": args.space, **counts}))
     else:
-        _out(f"space {args.space!r}: " + ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in counts.items()))
+        _out(f"space {args.space!r}: " + ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()))
     return 0
 
 
@@ -225,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     args = build_parser().parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2) if args.verbose else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
     if args.verbose < 2:
         for noisy in ("neo4j", "sentence_transformers", "httpx", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.WARNING)

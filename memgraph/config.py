@@ -23,6 +23,19 @@ def data_dir() -> Path:
     return Path(override) if override else Path(user_data_dir("memgraph", appauthor=False))
 
 
+_BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+
+def _check_uri(uri: str, origin: str) -> str:
+    scheme = uri.partition("://")[0].lower()
+    if "://" not in uri or scheme not in _BOLT_SCHEMES:
+        raise ConfigurationError(
+            f"invalid Neo4j URI {uri!r} ({origin}): memgraph speaks Bolt, so the URI must start with one of "
+            f"{', '.join(s + '://' for s in _BOLT_SCHEMES)}, e.g. bolt://127.0.0.1:7687."
+        )
+    return uri
+
+
 class Neo4jSettings(BaseModel):
     """Where and how to reach Neo4j."""
 
@@ -54,10 +67,12 @@ class Neo4jSettings(BaseModel):
         password = password if password is not None else env.get(f"{_ENV_PREFIX}PASSWORD", "")
         database = database or env.get(f"{_ENV_PREFIX}DATABASE") or None
         if uri:
-            return cls(uri=uri, username=username, password=SecretStr(password), database=database)
+            return cls(
+                uri=_check_uri(uri, "argument"), username=username, password=SecretStr(password), database=database
+            )
         if env.get(f"{_ENV_PREFIX}URI"):
             return cls(
-                uri=env[f"{_ENV_PREFIX}URI"],
+                uri=_check_uri(env[f"{_ENV_PREFIX}URI"], "NEO4J_URI"),
                 username=username,
                 password=SecretStr(password),
                 database=database,
@@ -74,5 +89,5 @@ class Neo4jSettings(BaseModel):
         raise ConfigurationError(
             "No Neo4j server configured: set NEO4J_URI (and NEO4J_USERNAME, NEO4J_PASSWORD), "
             "or start the local server with `memgraph neo4j up`, or run `docker compose -f docker/compose.yaml up -d` "
-            "and set NEO4J_URI=bolt://127.0.0.1:7687."
+            "and set NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_PASSWORD=memgraph-local."
         )

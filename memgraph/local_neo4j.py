@@ -209,19 +209,29 @@ class LocalNeo4j:
                 return self.status()
             time.sleep(0.5)
         self._terminate(process.pid)
-        raise LocalNeo4jError(f"local Neo4j did not respond on port {port} within {timeout:.0f} s; see {self.log_path}.")
+        raise LocalNeo4jError(
+            f"local Neo4j did not respond on port {port} within {timeout:.0f} s; see {self.log_path}."
+        )
 
     def down(self, timeout: float = 60.0) -> bool:
         """Stop the server; return False if it was not running."""
         state = self._read_state()
         pid = state.get("pid")
         if not pid or not _process_alive(pid):
-            self._state_path.unlink(missing_ok=True)
+            self._forget_pid()
             return False
         logger.info("stopping local Neo4j (pid %d)", pid)
         self._terminate(pid, timeout)
-        self._state_path.unlink(missing_ok=True)
+        self._forget_pid()
         return True
+
+    def _forget_pid(self) -> None:
+        # The port stays recorded so that the next `up` reuses it and clients keep their URI.
+        port = self._read_state().get("port")
+        if port:
+            self._state_path.write_text(json.dumps({"port": port}), encoding="utf-8")
+        else:
+            self._state_path.unlink(missing_ok=True)
 
     def _terminate(self, pid: int, timeout: float = 60.0) -> None:
         try:

@@ -69,8 +69,7 @@ class GraphStore:
         except (ServiceUnavailable, OSError, ValueError) as e:
             raise Neo4jUnavailableError(
                 f"no Neo4j server responds at {self.settings.uri} ({self.settings.source}): {e}. "
-                "Start the local server with `memgraph neo4j up`, or run "
-                "`docker compose -f docker/compose.yaml up -d`, or set NEO4J_URI to a running server."
+                + _connection_advice(self.settings.source)
             ) from e
 
     # -- low-level helpers -------------------------------------------------
@@ -199,6 +198,14 @@ class GraphStore:
             return summary.counters.nodes_deleted > 0
 
         return self.transaction(work)
+
+
+def _connection_advice(source: str) -> str:
+    if source == "local server":
+        return "Restart it with `memgraph neo4j up`; its log is printed by `memgraph neo4j status`."
+    if source == "environment":
+        return "Check that the server at NEO4J_URI runs, or unset NEO4J_URI to use the local server of `memgraph neo4j up`."
+    return "Check the URI and that the server runs."
 
 
 def _abbreviate(parameters: dict[str, Any], limit: int = 200) -> str:

@@ -1,5 +1,5 @@
 """EDU extractors: each turns one session into EDUs with arguments and source turns."""
 
-from ingest.extractors.base import Extractor, ExtractionContext
+from ingest.extractors.base import ExtractionContext, Extractor
 
 __all__ = ["ExtractionContext", "Extractor"]

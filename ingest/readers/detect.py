@@ -17,6 +17,8 @@ def _decode(path: Path) -> list[tuple[str, Any]]:
         content = path.read_bytes()
     except FileNotFoundError as e:
         raise InputFormatError("file not found", path=str(path)) from e
+    except IsADirectoryError as e:
+        raise InputFormatError("is a folder; pass the conversation files inside it", path=str(path)) from e
     try:
         # utf-8-sig also accepts the byte order mark that some editors write first.
         text = content.decode("utf-8-sig")
