@@ -205,7 +205,10 @@ def _connection_advice(source: str) -> str:
         return "Restart it with `memgraph neo4j up`; its log is printed by `memgraph neo4j status`."
     if source == "environment":
         return "Check that the server at NEO4J_URI runs, or unset NEO4J_URI to use the local server of `memgraph neo4j up`."
-    return "Check the URI and that the server runs."
+    return (
+        "Check the URI and that the server runs; start the local server with `memgraph neo4j up`, "
+        "or Neo4j in Docker with `docker compose -f docker/compose.yaml up -d`, and pass its URI or set NEO4J_URI."
+    )
 
 
 def _abbreviate(parameters: dict[str, Any], limit: int = 200) -> str:
