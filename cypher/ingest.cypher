@@ -81,7 +81,8 @@ SET e.text = edu.text,
     e.speakers = edu.speakers,
     e.time_text = edu.time_text,
     e.occurred_at = edu.occurred_at,
-    e.source_turn_ids = edu.source_turn_ids
+    e.source_turn_ids = edu.source_turn_ids,
+    e.question = edu.question
 CREATE (s)-[:HAS_EDU]->(e)
 WITH e, edu
 CALL (e, edu) {

@@ -74,7 +74,8 @@ WITH e, s, max(vector.similarity.cosine(t.embedding, $embedding)) AS turn_score
 RETURN e.id AS id, e.text AS text, e.conversation_id AS conversation_id, s.name AS session_id,
        s.started_at AS session_date, e.speakers AS speakers, e.source_turn_ids AS source_turn_ids,
        e.time_text AS time_text, e.occurred_at AS occurred_at,
-       vector.similarity.cosine(e.embedding, $embedding) AS dense_score, turn_score
+       vector.similarity.cosine(e.embedding, $embedding) AS dense_score, turn_score,
+       coalesce(e.question, false) AS question
 
 // name: space_edu_turns
 // Source turns of the space's EDUs, with their place in the session.

@@ -191,6 +191,7 @@ class SessionWriter:
                     "time_text": edu.time_text,
                     "occurred_at": edu.occurred_at,
                     "source_turn_ids": list(edu.source_turn_ids),
+                    "question": edu.question,
                     "turn_keys": [ids.turn_key(conversation.id, turn_id) for turn_id in edu.source_turn_ids],
                     "arguments": [{"id": key, "role": role} for key, role in arguments.items()],
                 }

@@ -48,6 +48,7 @@ def _hit_json(hit: Any) -> dict[str, Any]:
         "source_turn_ids": hit.source_turn_ids,
         "time_text": hit.time_text,
         "occurred_at": hit.occurred_at.isoformat() if hit.occurred_at else None,
+        "question": hit.question,
     }
 
 

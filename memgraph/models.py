@@ -116,6 +116,7 @@ class ExtractedEDU(BaseModel):
     time_text: str | None = Field(default=None, description="Time wording as said, e.g. 'last Friday'.")
     occurred_at: date | None = Field(default=None, description="Date the time wording resolves to.")
     source_turn_ids: tuple[str, ...] = Field(min_length=1)
+    question: bool = Field(default=False, description="True when the EDU reports a question someone asked.")
 
     @field_validator("text")
     @classmethod
@@ -140,6 +141,7 @@ class Hit(BaseModel):
     source_turn_ids: list[str]
     time_text: str | None = None
     occurred_at: date | None = None
+    question: bool = Field(default=False, description="True when the EDU reports a question someone asked.")
 
 
 _ARTICLES = ("the ", "a ", "an ", "my ", "his ", "her ", "their ", "our ", "your ")

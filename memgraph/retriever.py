@@ -30,6 +30,7 @@ def hit_to_document(hit: Hit) -> Document:
             "source_turn_ids": hit.source_turn_ids,
             "time_text": hit.time_text,
             "occurred_at": hit.occurred_at.isoformat() if hit.occurred_at else None,
+            "question": hit.question,
         },
         id=hit.edu_id,
     )

@@ -212,6 +212,7 @@ def _make_edu(
         time_text=time.resolved.text if time else None,
         occurred_at=time.resolved.occurred_at if time else None,
         source_turn_ids=(context.turn.turn_id,),
+        question=question,
     )
 
 

@@ -90,10 +90,10 @@ class _TurnRanker:
 class BM25TurnRetriever(_TurnRanker):
     """Okapi BM25 over turns (bm25s, Lucene variant) with Snowball English stemming and stopwords.
 
-    The stopwords are bm25s's ``"en_plus"`` list, NLTK's 179 English words.
-    Queries are questions, and Lucene's 33-word list keeps "what", "did",
-    "when" and "how", which then match small-talk turns. Only turns that
-    share a term with the query are ranked.
+    The stopwords are bm25s's ``"en_plus"`` list of 179 words, which matches
+    NLTK's English list. Queries are questions, and bm25s's default 33-word
+    ``"en"`` list keeps "what", "did", "when" and "how", which then match
+    small-talk turns. Only turns that share a term with the query are ranked.
     """
 
     def __init__(

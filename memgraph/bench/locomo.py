@@ -1,10 +1,10 @@
 """The LoCoMo retrieval benchmark: memgraph's search modes against turn-level baselines in one run.
 
 For each conversation the runner ingests the dialogue into a fresh memory
-space, builds the baselines over the same turns with the same embedder, sends
-every question that has evidence to every method, and scores the source
-turns of the hits against the evidence turns. The space is deleted at the
-end unless ``keep`` is set.
+space and builds the baselines over the same turns with the same embedder.
+It then sends every question that has evidence to every method and scores
+the source turns of the hits against the evidence turns. The space is
+deleted at the end unless ``keep`` is set.
 """
 
 from __future__ import annotations

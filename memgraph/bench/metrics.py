@@ -24,7 +24,7 @@ CATEGORY_NAMES: dict[int, str] = {
     4: "single-hop",
     5: "adversarial",
 }
-#: Category left out of the overall numbers: its answers are not in the conversation.
+#: Category left out of the overall numbers, because the conversation does not contain its answers.
 ADVERSARIAL = 5
 #: Key of the aggregate over every category except the adversarial one.
 OVERALL = "overall"

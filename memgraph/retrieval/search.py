@@ -31,13 +31,18 @@ class SearchMode(StrEnum):
 class SearchSettings(BaseModel):
     """Parameters of graph-mode ranking."""
 
-    seed_edus: int = Field(default=20, ge=1, description="EDU seeds taken from the vector index.")
+    seed_edus: int = Field(default=100, ge=1, description="EDU seeds taken from the vector index.")
     seed_arguments: int = Field(default=10, ge=0, description="Argument seeds taken from the vector index.")
     damping: float = Field(default=0.5, gt=0.0, lt=1.0, description="Probability that the walk follows an edge.")
     propagation_weight: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Share of the normalised PPR mass in the final score."
     )
-    candidates_per_hit: int = Field(default=4, ge=1, description="PPR candidates scored per requested hit.")
+    candidates: int = Field(
+        default=400, ge=1, description="EDUs with the most PPR mass that are scored; at least k are."
+    )
+    demote_questions: bool = Field(
+        default=True, description="Rank EDUs that report a question below statements, which hold the facts."
+    )
     seed_turns: int = Field(default=10, ge=0, description="Turn seeds taken from the vector index.")
     turn_similarity_weight: float = Field(
         default=0.3, ge=0.0, le=1.0, description="Share of the source turn's similarity in an EDU's similarity."
@@ -70,7 +75,8 @@ def search(
         seeds = edu_seeds(store, space, embedding, k)
         return _rank(_details(store, space, list(seeds), embedding), {}, k, weight=0.0)
 
-    seeds = edu_seeds(store, space, embedding, max(k, settings.seed_edus))
+    # Seeds and candidates do not depend on k, so the first hits are the same whatever k a caller asks for.
+    seeds = edu_seeds(store, space, embedding, settings.seed_edus)
     if not seeds:
         return []
     if seed_filter is not None:
@@ -81,7 +87,7 @@ def search(
 
     graph = cache.get(store, space)
     mass = personalized_pagerank(graph, restart, damping=settings.damping)[: len(graph.edu_ids)]
-    ranked = np.argsort(-mass, kind="stable")[: k * settings.candidates_per_hit]
+    ranked = np.argsort(-mass, kind="stable")[: max(k, settings.candidates)]
     candidates = {graph.edu_ids[position]: float(mass[position]) for position in ranked if mass[position] > 0}
     for edu_id in seeds:
         position = graph.node_index.get(edu_id)
@@ -95,6 +101,7 @@ def search(
         k,
         weight=settings.propagation_weight,
         turn_weight=settings.turn_similarity_weight,
+        demote_questions=settings.demote_questions,
     )
 
 
@@ -138,12 +145,19 @@ def _details(store: GraphStore, space: str, edu_ids: list[str], embedding: np.nd
 
 
 def _rank(
-    records: list[dict[str, Any]], propagation: dict[str, float], k: int, *, weight: float, turn_weight: float = 0.0
+    records: list[dict[str, Any]],
+    propagation: dict[str, float],
+    k: int,
+    *,
+    weight: float,
+    turn_weight: float = 0.0,
+    demote_questions: bool = False,
 ) -> list[Hit]:
     """Score records by ``weight`` × propagation + (1 − ``weight``) × similarity, best first.
 
     Similarity is the EDU's cosine similarity to the query, blended with its
     source turn's by ``turn_weight``: the turn keeps the context a short EDU loses.
+    With ``demote_questions``, EDUs that report a question come after all statements.
     """
     hits = []
     for record in records:
@@ -166,9 +180,10 @@ def _rank(
                 source_turn_ids=list(record["source_turn_ids"] or []),
                 time_text=record["time_text"],
                 occurred_at=_native(record["occurred_at"]),
+                question=bool(record["question"]),
             )
         )
-    hits.sort(key=lambda hit: (-hit.score, hit.edu_id))
+    hits.sort(key=lambda hit: (demote_questions and hit.question, -hit.score, hit.edu_id))
     return hits[:k]
 
 

@@ -469,7 +469,7 @@ def test_server_down_stops_job_and_rerun_resumes(own_server: tuple[LocalNeo4j, i
 
 
 def _marked_sessions(store: GraphStore, space: str, conversation_id: str) -> int:
-    records = store.read("ingest.ingested_sessions", space=space, conversation_id=conversation_id, checkpoint="spacy:1")
+    records = store.read("ingest.ingested_sessions", space=space, conversation_id=conversation_id, checkpoint="spacy:2")
     return len(records)
 
 

@@ -49,6 +49,25 @@ def test_hits_are_ranked_and_carry_provenance(sample_memory: Any, mode: str) -> 
         assert -1.0 <= hit.dense_score <= 1.0
 
 
+@pytest.mark.parametrize("mode", ["dense", "graph"])
+def test_first_hits_do_not_depend_on_k(sample_memory: Any, mode: str) -> None:
+    few = sample_memory.search("What did Ana make in her pottery class?", k=3, mode=mode)
+    many = sample_memory.search("What did Ana make in her pottery class?", k=12, mode=mode)
+
+    assert [hit.edu_id for hit in few] == [hit.edu_id for hit in many[:3]]
+
+
+def test_question_edus_rank_below_statements(make_memory: Any) -> None:
+    memory = make_memory()
+    memory.ingest(SAMPLE_CONVERSATION, progress=False)
+
+    hits = memory.search("How was the pottery class?", k=60, mode="graph")
+
+    flags = [hit.question for hit in hits]
+    assert any(flags)
+    assert flags == sorted(flags)
+
+
 def test_graph_mode_reports_propagation(sample_memory: Any) -> None:
     hits = sample_memory.search("Ben's greyhound", k=5, mode="graph")
 

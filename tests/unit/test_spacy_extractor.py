@@ -307,6 +307,12 @@ def test_question_names_asker_and_listener(extractor: SpacyExtractor) -> None:
     assert edus[0].occurred_at == date(2023, 5, 6)
 
 
+def test_question_edu_is_flagged(extractor: SpacyExtractor) -> None:
+    edus = extract(extractor, (MELANIE, "What did you do last weekend? I went camping."))
+
+    assert [edu.question for edu in edus] == [True, False]
+
+
 def test_short_answer_quotes_question(extractor: SpacyExtractor) -> None:
     edus = extract(
         extractor,
@@ -393,7 +399,7 @@ def test_missing_model_raises_extractor_error() -> None:
 
 
 def test_checkpoint_names_extractor_and_version(extractor: SpacyExtractor) -> None:
-    assert extractor.checkpoint == "spacy:1"
+    assert extractor.checkpoint == "spacy:2"
 
 
 def session_with_id(session_id: str, *turns: tuple[str, str] | tuple[str, str, str]) -> Session:
