@@ -196,6 +196,13 @@ def _make_edu(
         text = f"{speaker} said{separator}{_sentence_text(body, question=False)}"
         collector.add(-1, speaker, ArgumentKind.PERSON, "mention")
 
+    return _build_edu(context, tokens, text, collector, question=question)
+
+
+def _build_edu(
+    context: _TurnContext, tokens: Sequence[Token], text: str, collector: ArgumentCollector, *, question: bool
+) -> ExtractedEDU:
+    """Build an EDU of the turn's speaker from its text and the tokens its arguments and time come from."""
     arguments = collect_arguments(
         tokens,
         context.rewrite.references,
@@ -207,7 +214,7 @@ def _make_edu(
     time = _time_of(tokens, context.times)
     return ExtractedEDU(
         text=_capitalize(text),
-        speakers=(speaker,),
+        speakers=(context.turn.participants.speaker,),
         arguments=arguments,
         time_text=time.resolved.text if time else None,
         occurred_at=time.resolved.occurred_at if time else None,
@@ -233,23 +240,7 @@ def _answer_edu(context: _TurnContext, previous: PrecedingQuestion) -> Extracted
     collector = ArgumentCollector()
     collector.add(-1, speaker, ArgumentKind.PERSON, "agent")
     collector.add(-1, previous.asker, ArgumentKind.PERSON, "mention")
-    arguments = collect_arguments(
-        tokens,
-        context.rewrite.references,
-        context.turn.participant_names,
-        context.times,
-        context.phrases,
-        collector,
-    )
-    time = _time_of(tokens, context.times)
-    return ExtractedEDU(
-        text=_capitalize(text),
-        speakers=(speaker,),
-        arguments=arguments,
-        time_text=time.resolved.text if time else None,
-        occurred_at=time.resolved.occurred_at if time else None,
-        source_turn_ids=(context.turn.turn_id,),
-    )
+    return _build_edu(context, tokens, text, collector, question=False)
 
 
 def _is_short_answer(sentences: Sequence[Span], context: _TurnContext) -> bool:
