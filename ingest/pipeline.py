@@ -52,11 +52,11 @@ class IngestReport(BaseModel):
     llm_cache_hits: int = Field(default=0, description="Sessions an LLM extractor took from its cache.")
     llm_input_tokens: int = Field(default=0, description="Input tokens the chat model reported.")
     llm_output_tokens: int = Field(default=0, description="Output tokens the chat model reported.")
-    llm_rejected_outputs: int = Field(default=0, description="Chat model answers rejected by validation.")
+    llm_rejected_outputs: int = Field(default=0, description="Chat model responses rejected by validation.")
     llm_retries: int = Field(default=0, description="Calls retried after a rate limit or a timeout.")
 
     def summary(self) -> str:
-        """One line for people: counts and time."""
+        """Format the report as one line of counts and times."""
         line = (
             f"{self.sessions} sessions ingested ({self.sessions_skipped} already done), {self.turns} turns, "
             f"{self.edus} EDUs, {self.arguments} new arguments in {self.seconds:.1f} s "

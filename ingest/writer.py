@@ -83,7 +83,7 @@ class SessionWriter:
 
         Raises:
             Neo4jError: Neo4j rejected the session.
-            Neo4jUnavailableError: Neo4j stopped answering.
+            Neo4jUnavailableError: Neo4j stopped responding.
         """
         session_key = ids.session_key(conversation.id, session.id)
         edu_rows = self._edu_rows(conversation, session, edus, edu_vectors, checkpoint)

@@ -37,7 +37,7 @@ def _check_uri(uri: str, origin: str) -> str:
 
 
 class Neo4jSettings(BaseModel):
-    """Where and how to reach Neo4j."""
+    """Connection settings of a Neo4j server: URI, credentials and database."""
 
     model_config = ConfigDict(frozen=True)
 

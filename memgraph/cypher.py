@@ -1,6 +1,6 @@
 """Loader for the Cypher statements kept in ``cypher/*.cypher``.
 
-Each file holds named statements. A statement starts with a line
+Each file contains named statements. A statement starts with a line
 ``// name: <statement-name>`` and runs until the next such line. Code refers
 to statements by ``"<file>.<statement-name>"``; every value is passed as a
 ``$parameter``, never formatted into the text.

@@ -159,7 +159,7 @@ class Memory:
         return report
 
     def search(self, query: str, k: int = 10, mode: SearchMode | str = SearchMode.GRAPH) -> list[Hit]:
-        """Return the ``k`` EDUs of this space that best answer ``query``, best first."""
+        """Return the ``k`` EDUs of this space that best match ``query``, best first."""
         if not query.strip():
             raise ConfigurationError("query is empty; pass the question to search memory for")
         _require_unicode(query, "query")

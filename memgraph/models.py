@@ -1,9 +1,9 @@
 """Domain models shared by readers, extractors, the graph store and retrieval.
 
-The vocabulary is fixed: a *conversation* has dated *sessions*; a session has
-*turns* by named speakers; an extractor turns a session into *EDUs* (short,
-self-contained event statements) whose *arguments* are the participants,
-entities, places, times and concepts they mention.
+The vocabulary is fixed. A *conversation* has dated *sessions*, and a session
+has *turns* by named speakers. An extractor turns a session into *EDUs*
+(short, self-contained event statements). The *arguments* of an EDU are the
+participants, entities, places, times and concepts it mentions.
 """
 
 from __future__ import annotations
@@ -113,7 +113,9 @@ class ExtractedEDU(BaseModel):
     text: str = Field(min_length=1)
     speakers: tuple[str, ...] = Field(description="Speakers of the source turns.")
     arguments: tuple[ExtractedArgument, ...] = ()
-    time_text: str | None = Field(default=None, description="Time wording as said, e.g. 'last Friday'.")
+    time_text: str | None = Field(
+        default=None, description="Time expression as written in the turn, e.g. 'last Friday'."
+    )
     occurred_at: date | None = Field(default=None, description="Date the time wording resolves to.")
     source_turn_ids: tuple[str, ...] = Field(min_length=1)
     question: bool = Field(default=False, description="True when the EDU reports a question someone asked.")

@@ -150,7 +150,7 @@ class GraphStore:
         for record in self.read("schema_check.vector_dimensions"):
             if record["dimensions"] is not None and int(record["dimensions"]) != dimensions:
                 raise SchemaMismatchError(
-                    f"vector index {record['name']!r} holds {record['dimensions']}-dimensional embeddings, "
+                    f"vector index {record['name']!r} contains {record['dimensions']}-dimensional embeddings, "
                     f"but the configured embedder makes {dimensions}-dimensional ones. Use the embedder the "
                     "database was built with, or a fresh database (NEO4J_DATABASE), or drop the memgraph "
                     "indexes and re-ingest."

@@ -4,7 +4,7 @@
 #
 #   scripts/test.sh [PYTEST_ARGS...]
 #
-# Neo4j: NEO4J_URI if set; else Testcontainers where a Docker engine answers;
+# Neo4j: NEO4J_URI if set; else Testcontainers where a Docker engine responds;
 # else the local server (Java 17 + Maven), started here and stopped at the end
 # if it was not already running.
 set -euo pipefail

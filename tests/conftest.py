@@ -1,7 +1,7 @@
 """Shared fixtures.
 
 Integration tests need a real Neo4j server, found in this order: the server
-named by ``NEO4J_URI``; a Testcontainers Neo4j where a Docker engine answers;
+named by ``NEO4J_URI``; a Testcontainers Neo4j where a Docker engine responds;
 the local server of ``memgraph neo4j up`` (started here if it is not running,
 and stopped again at the end). Tests isolate themselves by a fresh space each
 and delete only that space.

@@ -38,7 +38,9 @@ class EDUOutput(BaseModel):
     text: str = Field(description="One sentence in the third person, with names in place of pronouns.")
     source_turn_ids: list[str] = Field(description="Ids of the turns the EDU comes from, as given in the session.")
     arguments: list[ArgumentOutput] | None = Field(default=None, description="Participants and things mentioned.")
-    time_text: str | None = Field(default=None, description="Time wording as said, e.g. 'last Friday'.")
+    time_text: str | None = Field(
+        default=None, description="Time expression as written in the turn, e.g. 'last Friday'."
+    )
     occurred_at: str | None = Field(default=None, description="Date the time wording refers to, YYYY-MM-DD.")
 
 

@@ -10,7 +10,7 @@ from memgraph.models import ExtractedEDU, Session
 
 
 class ExtractionContext(BaseModel):
-    """What an extractor knows about the conversation around one session."""
+    """Conversation facts an extractor receives with each session: its id and speakers."""
 
     model_config = ConfigDict(frozen=True)
 

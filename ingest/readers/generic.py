@@ -19,8 +19,8 @@ A conversation is an object::
       ]
     }
 
-A ``.json`` file holds one such object or a list of them; a ``.jsonl`` file
-holds one object per line. Sessions are ordered by date; sessions with the same
+A ``.json`` file contains one such object or a list of them. A ``.jsonl``
+file contains one object per line. Sessions are ordered by date; sessions with the same
 date keep their order in the file. Sessions without turns are skipped.
 """
 

@@ -98,7 +98,7 @@ def load_space_graph(store: GraphStore, space: str, revision: int | None) -> Spa
     adjacency = sp.csr_matrix((weights, (rows, cols)), shape=(size, size), dtype=np.float64)
     out_weight = np.asarray(adjacency.sum(axis=1)).ravel()
     out_weight[out_weight == 0] = 1.0
-    # Row-normalise, then transpose so that a column holds one node's outgoing probabilities.
+    # Row-normalise, then transpose so that a column contains one node's outgoing probabilities.
     transition = (sp.diags(1.0 / out_weight) @ adjacency).T.tocsr()
     logger.info("space %r: propagation graph with %d nodes, %d edges", space, size, adjacency.nnz // 2)
     return SpaceGraph(revision=revision, node_index=node_index, edu_ids=edu_ids, transition=transition)

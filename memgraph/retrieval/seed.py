@@ -64,8 +64,8 @@ def lucene_terms(query: str) -> str:
 def text_seeds(store: GraphStore, space: str, query: str, k: int) -> tuple[dict[str, float], dict[str, float]]:
     """Return EDUs and turn keys of the space that match the query's words, with scores scaled to [0, 1].
 
-    NOTE: the full-text index cannot filter by space, so a space whose matches
-    all rank below ``k * OVERFETCH`` other spaces' gets fewer text seeds; the
+    NOTE: the full-text index cannot filter by space. A space whose matches
+    all rank below ``k * OVERFETCH`` other spaces' matches gets fewer text seeds, but the
     vector seeds, which fall back to an exact scan, still find it. Lucene's
     scores also use word statistics of all spaces, so another space's data
     shifts the weights of these seeds and, in graph mode, the ranks.

@@ -1,7 +1,7 @@
 """The LLM extractor and the LLM seed filter against a real Neo4j, with fake chat models.
 
-The fake models replay ``tests/data/llm/sample_conversation.json``: sessions 1,
-2 and 4 end with valid responses, session 3 always cites a turn of session 2.
+The fake models replay recorded responses for the sample conversation. Sessions
+1, 2 and 4 end with valid responses, and session 3 always cites a turn of session 2.
 """
 
 from __future__ import annotations
