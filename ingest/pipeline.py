@@ -1,8 +1,9 @@
 """The ingest job: extract, embed and write each session, skipping finished ones.
 
 A session is the unit of work and of recovery: it is written in one
-transaction and then marked with the extractor's checkpoint, so a rerun skips
-finished sessions and a crash loses at most the session in flight.
+transaction and then marked with a checkpoint (the extractor's, and the way
+texts are embedded), so a rerun skips finished sessions and a crash loses at
+most the session in flight.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from neo4j.exceptions import Neo4jError
 from pydantic import BaseModel, Field
 
 from ingest.extractors.base import ExtractionContext, Extractor
-from ingest.writer import SessionWriter, turn_embedding_text
+from ingest.writer import SessionWriter, ingest_checkpoint, turn_embedding_text, with_context
 from memgraph import ids
 from memgraph.embeddings import Embedder
 from memgraph.errors import IngestError, MemgraphError, Neo4jUnavailableError
@@ -113,17 +114,18 @@ def ingest_conversations(
 ) -> IngestReport:
     """Ingest conversations session by session and return the job's report.
 
-    A session fails when its extraction or write fails, or when a text is
-    longer than the extractor's ``max_text_chars`` (default :data:`MAX_TEXT_CHARS`).
-    A failed session is logged, listed in ``report.sessions_failed`` with its
-    message in ``report.errors``, and left unwritten, and the job goes on with
-    the others. Sessions already ingested with ``extractor.checkpoint`` are skipped.
-    ``source`` names the input file in messages.
+        A session fails when its extraction or write fails, or when a text is
+        longer than the extractor's ``max_text_chars`` (default :data:`MAX_TEXT_CHARS`).
+        A failed session is logged, listed in ``report.sessions_failed`` with its
+        message in ``report.errors``, and left unwritten, and the job goes on with
+        the others. Sessions already ingested with ``extractor.checkpoint`` and the
+    current embedding layout are skipped.
+        ``source`` names the input file in messages.
 
-    Raises:
-        IngestError: two conversations have the same id; nothing was written.
-        Neo4jUnavailableError: Neo4j became unreachable. The sessions written
-            before are kept, and a rerun resumes after them.
+        Raises:
+            IngestError: two conversations have the same id; nothing was written.
+            Neo4jUnavailableError: Neo4j became unreachable. The sessions written
+                before are kept, and a rerun resumes after them.
     """
     _reject_duplicate_ids(conversations, source)
     report = IngestReport(conversations=len(conversations))
@@ -131,7 +133,7 @@ def ingest_conversations(
     max_chars = int(getattr(extractor, "max_text_chars", MAX_TEXT_CHARS))
     plan: list[tuple[Conversation, list[Session]]] = []
     for conversation in conversations:
-        done = writer.ingested_sessions(conversation, extractor.checkpoint)
+        done = writer.ingested_sessions(conversation, ingest_checkpoint(extractor.checkpoint))
         pending = []
         for session in conversation.sessions:
             if session.id in done:
@@ -309,7 +311,7 @@ def _ingest_session(
     new_ids = writer.new_argument_ids(list(arguments))
 
     with _timed(report, "embed_seconds"):
-        edu_vectors = embedder.embed_documents([edu.text for edu in edus])
+        edu_vectors = with_context(embedder.embed_documents([edu.text for edu in edus]))
         argument_vectors = embedder.embed_documents([arguments[key].name for key in new_ids])
         turn_vectors = embedder.embed_documents([turn_embedding_text(turn) for turn in session.turns])
 
@@ -321,7 +323,7 @@ def _ingest_session(
                 edus,
                 edu_vectors,
                 {key: (arguments[key], vector) for key, vector in zip(new_ids, argument_vectors, strict=True)},
-                extractor.checkpoint,
+                ingest_checkpoint(extractor.checkpoint),
                 turn_vectors=turn_vectors,
             )
         except (Neo4jError, ValueError) as e:

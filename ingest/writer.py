@@ -23,9 +23,42 @@ DEFAULT_SIMILARITY_THRESHOLD = 0.9
 _SIMILAR_PER_ARGUMENT = 5
 
 
+#: Preceding EDUs of the session whose embeddings are blended into an EDU's. A short
+#: EDU such as "It taught Caroline self-acceptance" then keeps some of the meaning
+#: of the referent named before it.
+EDU_CONTEXT_EDUS = 2
+#: Weight of each preceding EDU's embedding relative to the EDU's own.
+EDU_CONTEXT_WEIGHT = 0.5
+#: Names the way stored embeddings are built. It is part of each session's
+#: checkpoint, so after it changes a rerun re-embeds the sessions written before.
+EMBEDDING_LAYOUT = "edu-context-1"
+
+
 def turn_embedding_text(turn: Turn) -> str:
     """Text embedded for a turn: the speaker's name, then the text and image caption."""
     return f"{turn.speaker}: {turn.content}"
+
+
+def with_context(edu_vectors: Vectors) -> Vectors:
+    """Blend each of a session's EDU embeddings, in order, with those of the ``EDU_CONTEXT_EDUS`` EDUs before it.
+
+    Each row becomes its own vector plus ``EDU_CONTEXT_WEIGHT`` times each
+    preceding row, scaled back to unit length. The stored EDU text stays as extracted.
+    """
+    vectors = np.asarray(edu_vectors, dtype=np.float64)
+    if vectors.ndim != 2 or len(vectors) == 0:
+        return np.asarray(edu_vectors, dtype=np.float32)
+    blended = vectors.copy()
+    for offset in range(1, EDU_CONTEXT_EDUS + 1):
+        blended[offset:] += EDU_CONTEXT_WEIGHT * vectors[:-offset]
+    norms = np.linalg.norm(blended, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (blended / norms).astype(np.float32)
+
+
+def ingest_checkpoint(extractor_checkpoint: str) -> str:
+    """Checkpoint that marks a session as ingested: the extractor's, then the embedding layout."""
+    return f"{extractor_checkpoint}+{EMBEDDING_LAYOUT}"
 
 
 class SessionWriter:

@@ -38,3 +38,23 @@ class TurnExtractor(Extractor):
                 )
             )
         return edus
+
+
+class SentenceExtractor(Extractor):
+    """One EDU per sentence of each turn, as written, with the speaker as the only argument."""
+
+    name = "sentence-test"
+    version = "1"
+
+    def extract(self, session: Session, context: ExtractionContext) -> list[ExtractedEDU]:
+        return [
+            ExtractedEDU(
+                text=sentence,
+                speakers=(turn.speaker,),
+                arguments=(ExtractedArgument(name=turn.speaker, kind=ArgumentKind.PERSON, role="agent"),),
+                source_turn_ids=(turn.id,),
+            )
+            for turn in session.turns
+            for sentence in re.split(r"(?<=[.!?])\s+", turn.content.strip())
+            if sentence
+        ]

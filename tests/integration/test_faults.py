@@ -27,7 +27,7 @@ from neo4j import GraphDatabase, NotificationMinimumSeverity
 
 from ingest.extractors.base import ExtractionContext
 from ingest.pipeline import ingest_conversations
-from ingest.writer import SessionWriter
+from ingest.writer import SessionWriter, ingest_checkpoint
 from memgraph import cypher
 from memgraph.config import Neo4jSettings
 from memgraph.errors import ConfigurationError, Neo4jUnavailableError, SchemaMismatchError
@@ -103,7 +103,7 @@ def _marked_session_names(memory: Memory, conversation_id: str) -> list[str]:
         "ingest.ingested_sessions",
         space=memory.space,
         conversation_id=conversation_id,
-        checkpoint=memory.extractor.checkpoint,
+        checkpoint=ingest_checkpoint(memory.extractor.checkpoint),
     )
     return [record["name"] for record in records]
 
@@ -469,7 +469,12 @@ def test_server_down_stops_job_and_rerun_resumes(own_server: tuple[LocalNeo4j, i
 
 
 def _marked_sessions(store: GraphStore, space: str, conversation_id: str) -> int:
-    records = store.read("ingest.ingested_sessions", space=space, conversation_id=conversation_id, checkpoint="spacy:2")
+    records = store.read(
+        "ingest.ingested_sessions",
+        space=space,
+        conversation_id=conversation_id,
+        checkpoint=ingest_checkpoint("spacy:2"),
+    )
     return len(records)
 
 

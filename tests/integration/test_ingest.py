@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ingest import writer
 from memgraph import cypher
 from memgraph.errors import SchemaMismatchError
 from memgraph.store import GraphStore
@@ -80,6 +81,19 @@ def test_new_extractor_version_replaces_edus(make_memory: Any, neo4j_settings: A
     assert report.sessions == 4
     assert _graph_size(second) == size_v1
     assert second.stats()["edus"] == 37
+
+
+def test_new_embedding_layout_re_embeds_sessions(make_memory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    memory = make_memory(extractor=TurnExtractor())
+    memory.ingest(SAMPLE_CONVERSATION, progress=False)
+    size = _graph_size(memory)
+    monkeypatch.setattr(writer, "EMBEDDING_LAYOUT", "layout-of-a-later-release")
+
+    report = memory.ingest(SAMPLE_CONVERSATION, progress=False)
+
+    assert report.sessions == 4
+    assert report.sessions_skipped == 0
+    assert _graph_size(memory) == size
 
 
 def test_forget_session_removes_it_and_orphans(make_memory: Any) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from ingest.extractors.llm_extractor import LLMExtractor
+from ingest.writer import ingest_checkpoint
 from memgraph.cli import main
 from memgraph.config import Neo4jSettings
 from tests.conftest import SAMPLE_CONVERSATION
@@ -79,7 +80,10 @@ def test_failed_session_left_unwritten(make_memory: Any, cache_path: Path) -> No
 
     stats = memory.stats()
     done = memory.store.read(
-        "ingest.ingested_sessions", space=memory.space, conversation_id="ana-ben", checkpoint=extractor.checkpoint
+        "ingest.ingested_sessions",
+        space=memory.space,
+        conversation_id="ana-ben",
+        checkpoint=ingest_checkpoint(extractor.checkpoint),
     )
     assert {record["name"] for record in done} == set(VALID_SESSIONS)
     assert stats["sessions"] == 3

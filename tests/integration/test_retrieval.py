@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from memgraph.errors import ConfigurationError
 from tests.conftest import SAMPLE_CONVERSATION
-from tests.fakes import TurnExtractor
+from tests.fakes import SentenceExtractor, TurnExtractor
 
 # Questions about the sample conversation and the turn that answers each.
 QUESTIONS = [
@@ -66,6 +68,39 @@ def test_question_edus_rank_below_statements(make_memory: Any) -> None:
     flags = [hit.question for hit in hits]
     assert any(flags)
     assert flags == sorted(flags)
+
+
+def test_edu_that_names_its_subject_by_pronoun_is_found(make_memory: Any, tmp_path: Path) -> None:
+    # "It taught ..." alone is less like the question than a sentence about another book;
+    # embedded after the sentence before it, it is found.
+    sessions = [
+        ["Caroline loved Becoming Nicole by Amy Ellis Nutt. It taught Caroline self-acceptance."],
+        ["Caroline read a book about gardening. Caroline found the book boring and put it down."],
+        ["Melanie took a pottery class. It taught Melanie patience."],
+    ]
+    conversation = {
+        "id": "books",
+        "speakers": ["Caroline", "Melanie"],
+        "sessions": [
+            {
+                "id": f"session_{number}",
+                "date": f"2024-05-0{number}",
+                "turns": [{"id": f"S{number}:1", "speaker": text.split()[0], "text": text} for text in texts],
+            }
+            for number, texts in enumerate(sessions, start=1)
+        ],
+    }
+    path = tmp_path / "books.json"
+    path.write_text(json.dumps(conversation), encoding="utf-8")
+    memory = make_memory(extractor=SentenceExtractor())
+    memory.ingest(path, progress=False)
+
+    hits = memory.search("What did Caroline take away from the book Becoming Nicole?", k=2, mode="dense")
+
+    assert {hit.text for hit in hits} == {
+        "Caroline loved Becoming Nicole by Amy Ellis Nutt.",
+        "It taught Caroline self-acceptance.",
+    }
 
 
 def test_graph_mode_reports_propagation(sample_memory: Any) -> None:
