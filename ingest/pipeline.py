@@ -19,7 +19,7 @@ from neo4j.exceptions import Neo4jError
 from pydantic import BaseModel, Field
 
 from ingest.extractors.base import ExtractionContext, Extractor
-from ingest.writer import SessionWriter, ingest_checkpoint, turn_embedding_text, with_context
+from ingest.writer import EDU_CONTEXT, TURN_CONTEXT, SessionWriter, ingest_checkpoint, turn_embedding_text, with_context
 from memgraph import ids
 from memgraph.embeddings import Embedder
 from memgraph.errors import IngestError, MemgraphError, Neo4jUnavailableError
@@ -311,9 +311,11 @@ def _ingest_session(
     new_ids = writer.new_argument_ids(list(arguments))
 
     with _timed(report, "embed_seconds"):
-        edu_vectors = with_context(embedder.embed_documents([edu.text for edu in edus]))
+        edu_vectors = with_context(embedder.embed_documents([edu.text for edu in edus]), EDU_CONTEXT)
         argument_vectors = embedder.embed_documents([arguments[key].name for key in new_ids])
-        turn_vectors = embedder.embed_documents([turn_embedding_text(turn) for turn in session.turns])
+        turn_vectors = with_context(
+            embedder.embed_documents([turn_embedding_text(turn) for turn in session.turns]), TURN_CONTEXT
+        )
 
     with _timed(report, "write_seconds"):
         try:

@@ -26,12 +26,14 @@ _SIMILAR_PER_ARGUMENT = 5
 #: Preceding EDUs of the session whose embeddings are blended into an EDU's. A short
 #: EDU such as "It taught Caroline self-acceptance" then keeps some of the meaning
 #: of the referent named before it.
-EDU_CONTEXT_EDUS = 2
-#: Weight of each preceding EDU's embedding relative to the EDU's own.
-EDU_CONTEXT_WEIGHT = 0.5
+EDU_CONTEXT = 2
+#: Preceding turns blended into a turn's embedding: an answer keeps its question.
+TURN_CONTEXT = 1
+#: Weight of each preceding embedding relative to the node's own.
+CONTEXT_WEIGHT = 0.5
 #: Names the way stored embeddings are built. It is part of each session's
 #: checkpoint, so after it changes a rerun re-embeds the sessions written before.
-EMBEDDING_LAYOUT = "edu-context-1"
+EMBEDDING_LAYOUT = "context-1"
 
 
 def turn_embedding_text(turn: Turn) -> str:
@@ -39,18 +41,18 @@ def turn_embedding_text(turn: Turn) -> str:
     return f"{turn.speaker}: {turn.content}"
 
 
-def with_context(edu_vectors: Vectors) -> Vectors:
-    """Blend each of a session's EDU embeddings, in order, with those of the ``EDU_CONTEXT_EDUS`` EDUs before it.
+def with_context(vectors: Vectors, preceding: int) -> Vectors:
+    """Blend each row of a session's embeddings, in session order, with the ``preceding`` rows before it.
 
-    Each row becomes its own vector plus ``EDU_CONTEXT_WEIGHT`` times each
-    preceding row, scaled back to unit length. The stored EDU text stays as extracted.
+    Each row becomes its own vector plus ``CONTEXT_WEIGHT`` times each
+    preceding row, scaled back to unit length. Texts stay as written.
     """
-    vectors = np.asarray(edu_vectors, dtype=np.float64)
-    if vectors.ndim != 2 or len(vectors) == 0:
-        return np.asarray(edu_vectors, dtype=np.float32)
-    blended = vectors.copy()
-    for offset in range(1, EDU_CONTEXT_EDUS + 1):
-        blended[offset:] += EDU_CONTEXT_WEIGHT * vectors[:-offset]
+    rows = np.asarray(vectors, dtype=np.float64)
+    if rows.ndim != 2 or len(rows) == 0:
+        return np.asarray(vectors, dtype=np.float32)
+    blended = rows.copy()
+    for offset in range(1, preceding + 1):
+        blended[offset:] += CONTEXT_WEIGHT * rows[:-offset]
     norms = np.linalg.norm(blended, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (blended / norms).astype(np.float32)
@@ -111,7 +113,8 @@ class SessionWriter:
         If the process dies in between, the session stays unmarked and its new
         arguments stay flagged ``pending_links``, so the next run rewrites the
         session and links those arguments. ``turn_vectors``, one row per turn
-        of the session, are the embeddings of :func:`turn_embedding_text`;
+        of the session, are the embeddings of :func:`turn_embedding_text`
+        (blended by :func:`with_context` in the ingest pipeline);
         without them turns get none.
 
         Raises:
