@@ -134,7 +134,9 @@ class Hit(BaseModel):
     edu_id: str
     text: str
     score: float = Field(description="Final score that produced the rank; higher is better.")
-    dense_score: float = Field(description="Cosine similarity of the EDU to the query, from 0 to 1.")
+    dense_score: float = Field(
+        description="Cosine similarity, from -1 to 1, of the query to the EDU's embedding, which takes in the EDUs before it."
+    )
     propagation_score: float = Field(default=0.0, description="Personalized PageRank mass, normalised to [0, 1].")
     conversation_id: str
     session_id: str

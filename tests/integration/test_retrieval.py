@@ -70,9 +70,9 @@ def test_question_edus_rank_below_statements(make_memory: Any) -> None:
     assert flags == sorted(flags)
 
 
-def test_edu_that_names_its_subject_by_pronoun_is_found(make_memory: Any, tmp_path: Path) -> None:
-    # "It taught ..." alone is less like the question than a sentence about another book;
-    # embedded after the sentence before it, it is found.
+def test_dense_search_finds_pronoun_edu(make_memory: Any, tmp_path: Path) -> None:
+    # Alone, "It taught ..." is less like the question than the sentences about another book;
+    # blended with the sentence before it, it ranks with that sentence.
     sessions = [
         ["Caroline loved Becoming Nicole by Amy Ellis Nutt. It taught Caroline self-acceptance."],
         ["Caroline read a book about gardening. Caroline found the book boring and put it down."],
