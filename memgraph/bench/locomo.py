@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, field_validator
 from ingest.extractors.base import ExtractionContext, Extractor
 from ingest.readers import read_conversations
 from ingest.readers.locomo import is_locomo
+from ingest.writer import ingest_checkpoint
 from memgraph.bench.baselines import OneEduPerTurnExtractor, Retriever, build_baselines
 from memgraph.bench.metrics import (
     RankedHit,
@@ -233,6 +234,7 @@ def run_locomo(
             **config.model_dump(mode="json", exclude={"password"}),
             "embedder": embedder.name,
             "extractor_checkpoint": extractor.checkpoint,
+            "ingest_checkpoint": ingest_checkpoint(extractor.checkpoint),
         },
         "tokenizer": counter.description,
         "machine": {**machine, "load_average_at_end": _load_average()},

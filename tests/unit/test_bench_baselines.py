@@ -35,7 +35,8 @@ def test_dense_turns_blend_within_a_session_only() -> None:
 
     vectors = retriever._vectors
     assert vectors[0] == pytest.approx(plain[0])
-    assert vectors[2] == pytest.approx(plain[2])  # session 2 starts afresh: its first turn takes in no turn of session 1
+    # Session 2 starts afresh: its first turn takes in no turn of session 1.
+    assert vectors[2] == pytest.approx(plain[2])
     expected = plain[1] + 0.5 * plain[0]
     assert vectors[1] == pytest.approx(expected / np.linalg.norm(expected))
     assert retriever.search("vase glaze", 4)[0].turn_ids == ("D1:2",)
