@@ -219,6 +219,12 @@ class Memory:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    async def __aenter__(self) -> Memory:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await asyncio.to_thread(self.close)
+
 
 def _require_unicode(value: str, name: str) -> None:
     """Raise ConfigurationError if ``value`` contains an unpaired surrogate, which Neo4j cannot store."""

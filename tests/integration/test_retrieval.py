@@ -134,3 +134,16 @@ async def test_async_search_matches_sync(sample_memory: Any) -> None:
     async_hits = await sample_memory.asearch("pottery bowl", k=5)
 
     assert [hit.edu_id for hit in async_hits] == [hit.edu_id for hit in sync_hits]
+
+
+async def test_async_with_closes_store(make_memory: Any) -> None:
+    memory = make_memory(extractor=TurnExtractor())
+
+    async with memory as opened:
+        await opened.aingest(SAMPLE_CONVERSATION, progress=False)
+        hits = await opened.asearch("pottery bowl", k=3)
+        store = opened.store
+
+    assert opened is memory
+    assert len(hits) == 3
+    assert memory.store is not store  # closed on exit, so the next use connects again
