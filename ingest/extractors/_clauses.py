@@ -53,6 +53,9 @@ FILLER_LEMMAS = frozenset(
     | _DISCOURSE_WORDS
 )  # fmt: skip
 
+# Openers that announce news without stating any: "Guess what, ...", "You know what? ...".
+_OPENERS = (("guess", "what"), ("you", "know", "what"))
+
 # Questions that open or return a greeting: "How's it going?", "What's up with you?".
 _GREETING_QUESTION = re.compile(
     r"(?i)^(?:how(?:'s|\s+is|\s+are|\s+have)?\s+(?:it\s+going|you(?:\s+been|\s+doing)?|things|everything|life)"
@@ -169,6 +172,24 @@ def _is_detached_discourse_word(tokens: Sequence[Token], position: int, neighbou
         return False
     inner = position + neighbour
     return 0 <= inner < len(tokens) and tokens[inner].is_punct
+
+
+def opener_positions(tokens: Sequence[Token]) -> set[int]:
+    """Return the doc positions of an opener such as 'Guess what,' that starts ``tokens``, with its punctuation.
+
+    The opener must end the sentence or be followed by punctuation, so that
+    "Guess what I found" keeps its words.
+    """
+    words = tuple(token.lower_ for token in tokens)
+    for opener in _OPENERS:
+        size = len(opener)
+        if words[:size] != opener or (size < len(tokens) and not tokens[size].is_punct):
+            continue
+        end = size
+        while end < len(tokens) and tokens[end].is_punct:
+            end += 1
+        return {token.i for token in tokens[:end]}
+    return set()
 
 
 def strip_edges(tokens: Sequence[Token], name_variants: Container[str]) -> list[Token]:

@@ -31,7 +31,7 @@ from ingest.extractors._arguments import (
     TimeMention,
     collect_arguments,
 )
-from ingest.extractors._clauses import has_verb, is_filler, is_question, split_clauses, strip_edges
+from ingest.extractors._clauses import has_verb, is_filler, is_question, opener_positions, split_clauses, strip_edges
 from ingest.extractors._persons import SUBJECT_DEPS, Participants, PersonRewrite, is_vocative, rewrite_persons
 from ingest.extractors.time_expressions import Tense, find_time_phrases, resolve_time_phrase
 from memgraph.models import ArgumentKind, ExtractedEDU
@@ -279,6 +279,8 @@ def turn_edus(
     last_question: PrecedingQuestion | None = None
     for sentence in sentences:
         sentence_tokens = strip_edges(list(sentence), variants)
+        opener = opener_positions(sentence_tokens)
+        sentence_tokens = [token for token in sentence_tokens if token.i not in opener]
         if not sentence_tokens or is_filler(sentence_tokens, variants):
             continue
         if is_question(sentence):
@@ -288,7 +290,7 @@ def turn_edus(
             last_question = PrecedingQuestion(turn.participants.speaker, _sentence_text(body, question=True))
             continue
         for clause in split_clauses(sentence):
-            clause_tokens = strip_edges(clause, variants)
+            clause_tokens = strip_edges([token for token in clause if token.i not in opener], variants)
             if clause_tokens and not is_filler(clause_tokens, variants):
                 edus.append(_make_edu(context, clause_tokens, question=False))
 

@@ -102,7 +102,7 @@ class SpacyExtractor(Extractor):
     """
 
     name = "spacy"
-    version = "2"
+    version = "3"
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64, n_process: int = 1) -> None:
         if batch_size < 1:

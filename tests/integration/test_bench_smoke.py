@@ -66,7 +66,7 @@ def test_bench_locomo_smoke(
     result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     assert {"config", "machine", "tokenizer", "aggregate", "conversations", "peak_rss_mb"} <= set(result)
     assert result["machine"]["cpu_count"] >= 1
-    assert result["config"]["ingest_checkpoint"] == "spacy:2+context-1"
+    assert result["config"]["ingest_checkpoint"] == "spacy:3+context-1"
     assert result["aggregate"]["questions"] == {
         "annotated": 9,
         "without_evidence": 1,

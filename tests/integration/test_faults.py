@@ -473,7 +473,7 @@ def _marked_sessions(store: GraphStore, space: str, conversation_id: str) -> int
         "ingest.ingested_sessions",
         space=space,
         conversation_id=conversation_id,
-        checkpoint=ingest_checkpoint("spacy:2"),
+        checkpoint=ingest_checkpoint("spacy:3"),
     )
     return len(records)
 

@@ -214,6 +214,24 @@ def test_dash_separated_clauses_are_split(extractor: SpacyExtractor) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Guess what, I finally signed up for the pottery class.",
+            ["Caroline finally signed up for the pottery class."],
+        ),
+        ("Guess what? I got a new job at the bakery.", ["Caroline got a new job at the bakery."]),
+        ("You know what, I think the museum was closed.", ["Caroline thinks the museum was closed."]),
+        ("Guess what I found in the attic!", ["Guess what Caroline found in the attic."]),
+    ],
+)
+def test_news_opener_is_dropped(extractor: SpacyExtractor, text: str, expected: list[str]) -> None:
+    edus = extract(extractor, (CAROLINE, text))
+
+    assert texts(edus) == expected
+
+
 def test_clause_without_speaker_is_attributed(extractor: SpacyExtractor) -> None:
     edus = extract(extractor, (CAROLINE, "The transgender stories were so inspiring!"))
 
@@ -399,7 +417,7 @@ def test_missing_model_raises_extractor_error() -> None:
 
 
 def test_checkpoint_names_extractor_and_version(extractor: SpacyExtractor) -> None:
-    assert extractor.checkpoint == "spacy:2"
+    assert extractor.checkpoint == "spacy:3"
 
 
 def session_with_id(session_id: str, *turns: tuple[str, str] | tuple[str, str, str]) -> Session:
