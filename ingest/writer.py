@@ -23,15 +23,15 @@ DEFAULT_SIMILARITY_THRESHOLD = 0.9
 _SIMILAR_PER_ARGUMENT = 5
 
 
-#: Preceding EDUs of the session whose embeddings are blended into an EDU's. A short
-#: EDU such as "It taught Caroline self-acceptance" then keeps some of the meaning
-#: of the referent named before it.
+#: Number of preceding EDUs of the session whose embeddings are blended into an EDU's.
+#: A short EDU such as "It taught Caroline self-acceptance" then keeps some of the
+#: meaning of the referent named before it.
 EDU_CONTEXT = 2
-#: Preceding turns blended into a turn's embedding: an answer keeps its question.
+#: Number of preceding turns blended into a turn's embedding, so that an answer keeps its question.
 TURN_CONTEXT = 1
 #: Weight of each preceding embedding relative to the node's own.
 CONTEXT_WEIGHT = 0.5
-#: Names the way stored embeddings are built. It is part of each session's
+#: Name of the way stored embeddings are built. It is part of each session's
 #: checkpoint, so after it changes a rerun re-embeds the sessions written before.
 EMBEDDING_LAYOUT = "context-1"
 

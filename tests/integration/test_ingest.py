@@ -83,7 +83,7 @@ def test_new_extractor_version_replaces_edus(make_memory: Any, neo4j_settings: A
     assert second.stats()["edus"] == 37
 
 
-def test_new_embedding_layout_re_embeds_sessions(make_memory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_layout_re_embeds_sessions(make_memory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     memory = make_memory(extractor=TurnExtractor())
     memory.ingest(SAMPLE_CONVERSATION, progress=False)
     size = _graph_size(memory)

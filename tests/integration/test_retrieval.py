@@ -71,8 +71,8 @@ def test_question_edus_rank_below_statements(make_memory: Any) -> None:
 
 
 def test_dense_search_finds_pronoun_edu(make_memory: Any, tmp_path: Path) -> None:
-    # Alone, "It taught ..." is less like the question than the sentences about another book;
-    # blended with the sentence before it, it ranks with that sentence.
+    # Alone, "It taught ..." is less like the question than the sentences about another book.
+    # Blended with the sentence before it, it ranks next to that sentence.
     sessions = [
         ["Caroline loved Becoming Nicole by Amy Ellis Nutt. It taught Caroline self-acceptance."],
         ["Caroline read a book about gardening. Caroline found the book boring and put it down."],

@@ -26,7 +26,7 @@ def _conversation() -> Conversation:
     )
 
 
-def test_dense_turns_blend_within_a_session_only() -> None:
+def test_dense_turns_blend_within_session() -> None:
     embedder = HashingEmbedder()
     documents = turn_documents(_conversation())
     plain = embedder.embed_documents([document.text for document in documents])
@@ -35,7 +35,7 @@ def test_dense_turns_blend_within_a_session_only() -> None:
 
     vectors = retriever._vectors
     assert vectors[0] == pytest.approx(plain[0])
-    # Session 2 starts afresh: its first turn takes in no turn of session 1.
+    # The first turn of a session takes in nothing from the session before.
     assert vectors[2] == pytest.approx(plain[2])
     expected = plain[1] + 0.5 * plain[0]
     assert vectors[1] == pytest.approx(expected / np.linalg.norm(expected))

@@ -13,7 +13,7 @@ def _unit(*values: float) -> list[float]:
     return list(vector / np.linalg.norm(vector))
 
 
-def test_each_row_takes_in_the_two_before_it() -> None:
+def test_row_blends_two_preceding_rows() -> None:
     vectors = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
 
     blended = with_context(vectors, 2)
@@ -27,15 +27,16 @@ def test_each_row_takes_in_the_two_before_it() -> None:
     assert np.linalg.norm(blended, axis=1) == pytest.approx([1.0] * 4)
 
 
-def test_edus_see_two_rows_back_and_turns_one() -> None:
+def test_edu_and_turn_context_sizes() -> None:
     vectors = np.eye(3, dtype=np.float32)
 
-    assert (EDU_CONTEXT, TURN_CONTEXT) == (2, 1)
+    assert EDU_CONTEXT == 2
+    assert TURN_CONTEXT == 1
     assert with_context(vectors, TURN_CONTEXT)[2] == pytest.approx(_unit(0, 0.5, 1))
     assert with_context(vectors, 0) == pytest.approx(vectors)
 
 
-def test_input_vectors_are_left_unchanged() -> None:
+def test_input_vectors_unchanged() -> None:
     vectors = np.eye(2, dtype=np.float32)
 
     with_context(vectors, 2)
@@ -43,10 +44,10 @@ def test_input_vectors_are_left_unchanged() -> None:
     assert vectors.tolist() == [[1.0, 0.0], [0.0, 1.0]]
 
 
-def test_session_without_rows_gives_no_vectors() -> None:
+def test_empty_session_gives_no_vectors() -> None:
     assert with_context(np.zeros((0, 384), dtype=np.float32), 2).shape == (0, 384)
 
 
-def test_checkpoint_names_extractor_and_embedding_layout() -> None:
+def test_checkpoint_names_extractor_and_layout() -> None:
     assert ingest_checkpoint("spacy:2") == "spacy:2+context-1"
     assert ingest_checkpoint("spacy:2") != ingest_checkpoint("spacy:3")
